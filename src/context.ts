@@ -15,6 +15,8 @@ export interface Context {
   report: Report;
   /** Epoch ms by which the cluster must be ready (install, addons, registry). */
   deadline: number;
+  /** Kubernetes minor of the installed MicroK8s (34 for v1.34.2), known after the install phase. */
+  kubeMinor?: number;
 }
 
 /** A phase that failed; its message starts with the phase, then the cause's own words. */

@@ -5,7 +5,7 @@ import { HostFiles } from './files.js';
 import { Host } from './host.js';
 import { Inputs, InputError, parseInputs } from './inputs.js';
 import { MicroK8s, allowForwarding } from './microk8s.js';
-import { Snap, SnapMissingError, findSnap } from './snap.js';
+import { Snap, SnapMissingError, findSnap, kubeMinorOf } from './snap.js';
 import { Journal, Report } from './state.js';
 import { Context, phase } from './context.js';
 
@@ -64,6 +64,7 @@ export async function runMain(
       const { installedNow, snap: s } = await snap.ensure(inputs.channel, ctx.deadline);
       if (installedNow) journal.recordSnapInstalled();
       report.revision = s.revision;
+      ctx.kubeMinor = kubeMinorOf(s.version);
       core.info(`MicroK8s ${s.version} (rev ${s.revision}) tracking ${s.tracking}`);
     });
 

@@ -88,6 +88,12 @@ export function parseSnapList(stdout: string): InstalledSnap | undefined {
   return { version: row[1], revision: row[2], tracking: row[3] };
 }
 
+/** The Kubernetes minor of a MicroK8s snap version: `v1.34.2` → 34; undefined if unreadable. */
+export function kubeMinorOf(version: string): number | undefined {
+  const m = /^v?1\.(\d+)\b/.exec(version);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** snap reports `latest/stable` channels as tracking `latest/stable`; older snapd as `stable`. */
 export function sameChannel(tracking: string, channel: Channel): boolean {
   const norm = (c: string) => (c.includes('/') ? c : `latest/${c}`);
