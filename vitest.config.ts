@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // @actions/workflow-parser imports JSON without import attributes: let vite transform it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });
