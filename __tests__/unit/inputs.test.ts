@@ -228,3 +228,14 @@ describe('parseInputs', () => {
     expect(e.message).toContain(fragment);
   });
 });
+
+describe('action.yml', () => {
+  it('declares the same defaults the parser applies to an empty input', async () => {
+    const { parse: parseYaml } = await import('yaml');
+    const action = parseYaml(fs.readFileSync('action.yml', 'utf8')) as {
+      inputs: Record<string, { default?: string }>;
+    };
+    const fromDefaults = parseInputs((name) => action.inputs[name]?.default ?? '', workspace);
+    expect(fromDefaults).toEqual(parse({}));
+  });
+});
