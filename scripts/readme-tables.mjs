@@ -4,14 +4,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
-const cell = (text) => String(text ?? '').replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
+const cell = (text) =>
+  String(text ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\|/g, '\\|');
 
 export function renderTables(actionYml) {
   const action = parse(actionYml);
   const inputs = Object.entries(action.inputs ?? {}).map(
-    ([name, i]) => `| \`${name}\` | ${i.default === '' || i.default === undefined ? "''" : `\`${cell(i.default)}\``} | ${cell(i.description)} |`,
+    ([name, i]) =>
+      `| \`${name}\` | ${i.default === '' || i.default === undefined ? "''" : `\`${cell(i.default)}\``} | ${cell(i.description)} |`,
   );
-  const outputs = Object.entries(action.outputs ?? {}).map(([name, o]) => `| \`${name}\` | ${cell(o.description)} |`);
+  const outputs = Object.entries(action.outputs ?? {}).map(
+    ([name, o]) => `| \`${name}\` | ${cell(o.description)} |`,
+  );
   return [
     '<!-- inputs:start (generated from action.yml by scripts/readme-tables.mjs) -->',
     '| input | default | what it does |',
