@@ -19,21 +19,42 @@ export class HostFiles {
       return await fs.readFile(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (!privileged || this.host.isRoot) return null;
-        // A root-only directory can hide a file from us: ask as root.
-        const probe = await this.host.run('test', ['-e', file], {
-          sudo: true,
-          allowFailure: true,
-          quiet: true,
-        });
-        if (probe.code !== 0) return null;
-      } else if (code !== 'EACCES' || this.host.isRoot) {
-        throw e;
-      }
+      const missing = code === 'ENOENT' || code === 'ENOTDIR';
+      if (!missing && (code !== 'EACCES' || this.host.isRoot)) throw e;
+      // EACCES: a root-only directory denies the path, whether the file is there or not.
+      if (!(await this.exists(file, privileged || code === 'EACCES'))) return null;
       const r = await this.host.run('cat', ['--', file], { sudo: true, quiet: true });
       return Buffer.from(r.stdout, 'utf8');
     }
+  }
+
+  /** Whether the path exists; as root when `privileged`, since a root-only folder can hide it. */
+  async exists(file: string, privileged: boolean): Promise<boolean> {
+    try {
+      await fs.lstat(file);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const missing = code === 'ENOENT' || code === 'ENOTDIR';
+      if (!missing && (code !== 'EACCES' || this.host.isRoot)) throw e;
+      if (missing && (!privileged || this.host.isRoot)) return false;
+      const probe = await this.host.run('test', ['-e', file], {
+        sudo: true,
+        allowFailure: true,
+        quiet: true,
+      });
+      return probe.code === 0;
+    }
+  }
+
+  /** The folders above `file` that do not exist yet, deepest first: writing it creates them. */
+  private async missingFolders(file: string, privileged: boolean): Promise<string[]> {
+    const missing: string[] = [];
+    for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      if (await this.exists(dir, privileged)) break;
+      missing.push(dir);
+    }
+    return missing;
   }
 
   async mode(file: string, privileged: boolean): Promise<number | null> {
@@ -57,6 +78,10 @@ export class HostFiles {
       mode: original === null ? null : await this.mode(file, privileged),
       privileged,
     };
+    if (original === null) {
+      const folders = await this.missingFolders(file, privileged);
+      if (folders.length > 0) change.createdFolders = folders;
+    }
     this.journal.recordFile(change);
   }
 
@@ -80,6 +105,10 @@ export class HostFiles {
   async restore(change: FileChange): Promise<void> {
     if (change.original === null) {
       await this.unlink(change.path, change.privileged);
+      for (const dir of change.createdFolders ?? []) {
+        // Only while empty: a folder that holds something else now is no longer only ours.
+        if (!(await this.removeEmptyFolder(dir, change.privileged))) break;
+      }
       return;
     }
     await this.put(
@@ -108,13 +137,31 @@ export class HostFiles {
       return;
     }
     await this.host.run('mkdir', ['-p', '--', path.dirname(file)], { sudo: true, quiet: true });
-    // install(1) reads the content from stdin, so no temporary file with our bytes is left
-    // readable by others, and sets the mode in the same step.
-    await this.host.run('install', ['-m', mode.toString(8), '/dev/stdin', file], {
+    // `sudo tee`, as a person would type it: the bytes go on stdin, never into a file of ours.
+    // (`install /dev/stdin` cannot work here: Node gives a child a socket for stdin, and opening
+    // /dev/stdin on a socket fails with ENXIO.)
+    await this.host.run('tee', ['--', file], { sudo: true, input: data, quiet: true });
+    await this.host.run('chmod', [mode.toString(8), '--', file], { sudo: true, quiet: true });
+  }
+
+  /** Removes an empty folder; false when it is not empty (or gone already). */
+  private async removeEmptyFolder(dir: string, privileged: boolean): Promise<boolean> {
+    if (!privileged || this.host.isRoot) {
+      try {
+        await fs.rmdir(dir);
+        return true;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return false;
+        throw e;
+      }
+    }
+    const r = await this.host.run('rmdir', ['--', dir], {
       sudo: true,
-      input: data,
+      allowFailure: true,
       quiet: true,
     });
+    return r.code === 0;
   }
 
   private async unlink(file: string, privileged: boolean): Promise<void> {

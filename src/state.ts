@@ -6,9 +6,15 @@ export interface StateStore {
   get(key: string): string;
 }
 
+/** What this process saved: core.getState reads only the STATE_* an earlier step left. */
+const savedHere = new Map<string, string>();
+
 export const actionsState: StateStore = {
-  save: (key, value) => core.saveState(key, value),
-  get: (key) => core.getState(key),
+  save: (key, value) => {
+    savedHere.set(key, value);
+    core.saveState(key, value);
+  },
+  get: (key) => savedHere.get(key) ?? core.getState(key),
 };
 
 /** A host file as it was before the action first changed it. */
@@ -20,6 +26,19 @@ export interface FileChange {
   mode: number | null;
   /** Written through sudo (root-owned location). */
   privileged: boolean;
+  /** Folders the first write created (deepest first), removed again with the file when empty. */
+  createdFolders?: string[];
+}
+
+/**
+ * The iptables changes made so pod traffic passes a Docker that set the FORWARD policy to DROP
+ * (microk8s-facts §6). Recorded before each change, so a main that failed halfway is undone too.
+ */
+export interface ForwardingChange {
+  /** The FORWARD policy before the action set it to ACCEPT, e.g. `DROP`. */
+  policy: string;
+  /** The action inserted `-j ACCEPT` at the top of the DOCKER-USER chain. */
+  dockerUserRule: boolean;
 }
 
 /** How far main got, what it found and how long each phase took: for the summary. */
@@ -56,6 +75,7 @@ const KEYS = {
   snapInstalled: 'snap-installed',
   report: 'report',
   mainRan: 'main-ran',
+  forwarding: 'forwarding',
 } as const;
 
 function readJson<T>(store: StateStore, key: string, fallback: T): T {
@@ -107,6 +127,19 @@ export class Journal {
 
   recordSnapInstalled(): void {
     this.store.save(KEYS.snapInstalled, 'true');
+  }
+
+  forwarding(): ForwardingChange | undefined {
+    return readJson<ForwardingChange | undefined>(this.store, KEYS.forwarding, undefined);
+  }
+
+  /** Remembers the FORWARD state first found; later calls only add the DOCKER-USER rule. */
+  recordForwarding(change: ForwardingChange): void {
+    const before = this.forwarding();
+    const merged = before
+      ? { ...before, dockerUserRule: before.dockerUserRule || change.dockerUserRule }
+      : change;
+    this.store.save(KEYS.forwarding, JSON.stringify(merged));
   }
 
   markMainRan(): void {
