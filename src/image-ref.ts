@@ -84,3 +84,11 @@ export function defaultPullPolicy(ref: ImageRef): 'Always' | 'IfNotPresent' {
 export function storedName(ref: ImageRef): string {
   return ref.tag || ref.digest ? ref.normalized : `${ref.normalized}:latest`;
 }
+
+/** Why an image cannot be delivered as asked, or undefined when it can. */
+export function deliveryProblem(ref: ImageRef): string | undefined {
+  if (ref.digest) {
+    return `'${ref.raw}' is pinned by digest, but docker saves and pushes images by tag: name the tag instead, e.g. ${ref.registry === 'docker.io' ? '' : `${ref.registry}/`}${ref.repository.replace(/^library\//, '')}:1.0`;
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ImageRef, ImageRefError, parseImageRef } from './image-ref.js';
+import { ImageRef, ImageRefError, deliveryProblem, parseImageRef } from './image-ref.js';
 
 /** A snap channel, `[track/]risk[/branch]`. */
 export interface Channel {
@@ -231,12 +231,16 @@ function parseEnum<T extends string>(
 }
 
 function parseRef(input: string, raw: string): ImageRef {
+  let ref: ImageRef;
   try {
-    return parseImageRef(raw);
+    ref = parseImageRef(raw);
   } catch (e) {
     if (e instanceof ImageRefError) throw new InputError(input, e.message);
     throw e;
   }
+  const problem = deliveryProblem(ref);
+  if (problem) throw new InputError(input, problem);
+  return ref;
 }
 
 function checkRegistrySize(input: string, size: string): string {

@@ -221,6 +221,7 @@ describe('parseInputs', () => {
     ],
     [{ images: 'mynginx:lo cal' }, 'images', 'is not a valid image reference'],
     [{ images: 'localhost:99999/x:1' }, 'images', 'outside 1-65535'],
+    [{ images: `app@sha256:${'c'.repeat(64)}` }, 'images', 'is pinned by digest'],
     [{ manifests: 'nope.yaml' }, 'manifests', "'nope.yaml' is neither a file nor a folder"],
   ])('rejects %j in %s, quoting the value', (values, input, fragment) => {
     const e = errorOf(values as Record<string, string>);
