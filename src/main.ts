@@ -8,6 +8,9 @@ import { MicroK8s, allowForwarding } from './microk8s.js';
 import { Snap, SnapMissingError, findSnap, kubeMinorOf } from './snap.js';
 import { Journal, Report } from './state.js';
 import { Context, phase } from './context.js';
+import { deliverImages, startBuilds } from './images.js';
+import { configureRegistries, enableBuiltInRegistry } from './registries/index.js';
+import { applyManifests, verifyImages } from './verify.js';
 
 export async function writeKubeconfig(ctx: Context, config: string): Promise<string> {
   const file = path.join(os.homedir(), '.kube', 'config');
@@ -58,6 +61,8 @@ export async function runMain(
     deadline: Date.now() + inputs.timeoutSeconds * 1000,
   };
   journal.markMainRan();
+  // Builds need nothing from the cluster: they run while MicroK8s installs.
+  const builds = startBuilds(ctx);
   try {
     const snap = new Snap(host);
     await phase(ctx, `Installing MicroK8s ${inputs.channel.snapChannel}`, async () => {
@@ -84,14 +89,47 @@ export async function runMain(
       report.kubernetesVersion = await microk8s.kubernetesVersion();
       core.setOutput('kubernetes-version', report.kubernetesVersion);
       core.info(`Kubernetes ${report.kubernetesVersion}; KUBECONFIG=${kubeconfig}`);
-      if (await hasDocker(host)) await allowForwarding(host);
+      if (await hasDocker(host)) await allowForwarding(host, journal);
     });
+
+    if (inputs.registry) {
+      await phase(ctx, 'Enabling the built-in registry', async () => {
+        report.registry = await enableBuiltInRegistry(ctx);
+      });
+    }
     core.setOutput('registry', report.registry ?? '');
-    core.setOutput('images', JSON.stringify(report.images));
+
+    if (inputs.insecureRegistries.length > 0 || inputs.registryServer) {
+      await phase(ctx, 'Configuring registries', () => configureRegistries(ctx));
+    }
+
+    if (inputs.build.length > 0 || inputs.images.length > 0) {
+      const built = await phase(ctx, 'Building images', () => builds.join());
+      const delivered = await phase(ctx, 'Delivering images', () => deliverImages(ctx, built));
+      if (inputs.verify)
+        await phase(ctx, 'Verifying that pods pull the images', () => verifyImages(ctx, delivered));
+    }
+
+    if (inputs.manifests.length > 0) {
+      await phase(ctx, 'Applying manifests', () => applyManifests(ctx));
+    }
   } catch (e) {
     report.failure = { ...report.failure, message: e instanceof Error ? e.message : String(e) };
     throw e;
   } finally {
+    // Also after a failure: which images made it, and which did not, is what the user needs.
+    core.setOutput(
+      'images',
+      JSON.stringify(
+        report.images.map(({ image, method, ref, digest, verified }) => ({
+          image,
+          method,
+          ref,
+          digest,
+          verified,
+        })),
+      ),
+    );
     journal.saveReport(report);
   }
 }
