@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { HostFiles } from './files.js';
 import { Host } from './host.js';
+import { restoreForwarding } from './microk8s.js';
 import { Snap } from './snap.js';
 import { FileChange, Journal } from './state.js';
 
@@ -11,8 +12,9 @@ const SNAP_DATA_ROOT = '/var/snap/microk8s/';
 
 /**
  * Undoes what main recorded, newest first: MicroK8s removed if the action installed it, every
- * file put back byte for byte or removed, every `docker login` logged out. One failed step does
- * not stop the others; their errors are returned together.
+ * file put back byte for byte or removed, the iptables FORWARD changes reverted, every
+ * `docker login` logged out. One failed step does not stop the others; their errors are returned
+ * together.
  */
 export async function undo(
   journal: Journal,
@@ -38,6 +40,13 @@ export async function undo(
       if (restorer) await restorer(change, files, host);
       else await files.restore(change);
       core.info(change.original === null ? `Removed ${change.path}` : `Restored ${change.path}`);
+    });
+  }
+  const forwarding = journal.forwarding();
+  if (forwarding) {
+    await attempt('Restoring the iptables FORWARD rules', async () => {
+      await restoreForwarding(host, forwarding);
+      core.info(`Restored the iptables FORWARD policy ${forwarding.policy}`);
     });
   }
   for (const server of [...journal.logins()].reverse()) {

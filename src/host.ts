@@ -36,20 +36,35 @@ export interface RunOptions {
   /** Do not echo the command's output into the log (it is still captured). */
   quiet?: boolean;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stops the command when aborted (SIGTERM, then SIGKILL, as at the timeout); it then rejects
+   * with a CommandError whose `cancelled` is true, retry and allowFailure notwithstanding.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** How long a timed-out or cancelled command has to end after SIGTERM before it gets SIGKILL. */
+const KILL_GRACE_MS = 3_000;
 
-/** A command that exited non-zero, timed out or could not start; the message ends with its stderr. */
+/**
+ * A command that exited non-zero, timed out, was cancelled or could not start; the message ends
+ * with its stderr.
+ */
 export class CommandError extends Error {
   constructor(
     readonly argv: string[],
     readonly result: RunResult,
     readonly timedOut = false,
     options?: ErrorOptions,
+    readonly cancelled = false,
   ) {
     const tail = lastLines(result.stderr || result.stdout, 5);
-    const how = timedOut ? 'timed out' : `exited with code ${result.code}`;
+    const how = cancelled
+      ? 'was cancelled'
+      : timedOut
+        ? 'timed out'
+        : `exited with code ${result.code}`;
     super(`\`${argv.join(' ')}\` ${how}${tail ? `: ${tail}` : ''}`, options);
     this.name = 'CommandError';
   }
@@ -91,7 +106,8 @@ export class Host {
     const argv = privileged([cmd, ...args], opts.sudo ?? false, this.isRoot);
     const policy = opts.retry;
     for (let attempt = 1; ; attempt++) {
-      const { result, timedOut, spawnError } = await this.once(argv, opts);
+      const { result, timedOut, cancelled, spawnError } = await this.once(argv, opts);
+      if (cancelled) throw new CommandError(argv, result, false, undefined, true);
       if (result.code === 0) return result;
       const canRetry =
         policy !== undefined &&
@@ -147,22 +163,50 @@ export class Host {
   private async once(
     argv: string[],
     opts: RunOptions,
-  ): Promise<{ result: RunResult; timedOut: boolean; spawnError?: Error }> {
+  ): Promise<{ result: RunResult; timedOut: boolean; cancelled: boolean; spawnError?: Error }> {
+    if (opts.signal?.aborted) {
+      return { result: { code: 130, stdout: '', stderr: '' }, timedOut: false, cancelled: true };
+    }
     core.info(`[command]${argv.join(' ')}`);
     const child = spawn(argv[0], argv.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: opts.env ?? process.env,
     });
     let timedOut = false;
+    let cancelled = false;
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    const stop = () => {
+      // SIGTERM first: sudo passes it on to the command it runs as root, which a SIGKILL of sudo
+      // would leave running.
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    };
     const timer = setTimeout(() => {
+      if (cancelled) return;
       timedOut = true;
-      child.kill('SIGKILL');
+      stop();
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const onAbort = () => {
+      if (timedOut) return;
+      cancelled = true;
+      stop();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('exit', () => {
+      // A grandchild (a wrapper script's kubectl) can outlive the command and hold its pipes
+      // open; stop reading them, or the stopped command would return only when it ends.
+      if (timedOut || cancelled) {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
     const result = await collect(child, !opts.quiet);
     clearTimeout(timer);
-    return { result, timedOut, spawnError: result.spawnError };
+    clearTimeout(killTimer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    return { result, timedOut, cancelled, spawnError: result.spawnError };
   }
 }
 

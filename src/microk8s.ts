@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { CommandError, Host, RetryPolicy, RunOptions, RunResult, lastLines } from './host.js';
 import { Addon } from './inputs.js';
+import { ForwardingChange, Journal } from './state.js';
 
 /** Called by absolute path: sudo's secure_path may lack /snap/bin. */
 export const MICROK8S = '/snap/bin/microk8s';
@@ -160,27 +161,45 @@ export class MicroK8s {
   }
 }
 
-/** Keeps pod traffic flowing on a runner whose Docker set the FORWARD policy to DROP. */
-export async function allowForwarding(host: Host): Promise<void> {
-  const hasDockerUser =
-    (
-      await host.run('iptables', ['-n', '-L', 'DOCKER-USER'], {
-        sudo: true,
-        allowFailure: true,
-        quiet: true,
-      })
-    ).code === 0;
-  await host.run('iptables', ['-P', 'FORWARD', 'ACCEPT'], { sudo: true });
-  if (hasDockerUser) {
+/** The policy in `iptables -S FORWARD` (`-P FORWARD DROP`), or undefined if it names none. */
+export function forwardPolicy(rules: string): string | undefined {
+  return /^-P FORWARD (\S+)/m.exec(rules)?.[1];
+}
+
+/**
+ * Keeps pod traffic flowing on a runner whose Docker set the FORWARD policy to DROP. With a
+ * journal, each change is recorded before it is made, so the post step can put it back.
+ */
+export async function allowForwarding(host: Host, journal?: Journal): Promise<void> {
+  const iptables = (args: string[], check = false) =>
+    host.run('iptables', args, { sudo: true, allowFailure: check, quiet: check });
+  const hasDockerUser = (await iptables(['-n', '-L', 'DOCKER-USER'], true)).code === 0;
+  const policy = forwardPolicy((await iptables(['-S', 'FORWARD'], true)).stdout) ?? 'ACCEPT';
+  if (policy !== 'ACCEPT') {
+    journal?.recordForwarding({ policy, dockerUserRule: false });
+    await iptables(['-P', 'FORWARD', 'ACCEPT']);
+  }
+  if (hasDockerUser && (await iptables(['-C', 'DOCKER-USER', '-j', 'ACCEPT'], true)).code !== 0) {
+    journal?.recordForwarding({ policy, dockerUserRule: true });
+    await iptables(['-I', 'DOCKER-USER', '-j', 'ACCEPT']);
+  }
+  core.info(
+    `Docker is on this runner, and a FORWARD policy of DROP (Docker's default) cuts pod traffic: the policy ${policy === 'ACCEPT' ? 'was already ACCEPT' : `was ${policy}, now ACCEPT`}${hasDockerUser ? '; DOCKER-USER accepts forwarded traffic' : ''}`,
+  );
+}
+
+/** Puts back what allowForwarding changed. */
+export async function restoreForwarding(host: Host, change: ForwardingChange): Promise<void> {
+  if (change.dockerUserRule) {
+    // A Docker restart since main rebuilt DOCKER-USER without our rule: nothing to delete then.
     const present = await host.run('iptables', ['-C', 'DOCKER-USER', '-j', 'ACCEPT'], {
       sudo: true,
       allowFailure: true,
       quiet: true,
     });
-    if (present.code !== 0)
-      await host.run('iptables', ['-I', 'DOCKER-USER', '-j', 'ACCEPT'], { sudo: true });
+    if (present.code === 0)
+      await host.run('iptables', ['-D', 'DOCKER-USER', '-j', 'ACCEPT'], { sudo: true });
   }
-  core.info(
-    `Docker is on this runner and sets the iptables FORWARD policy to DROP, which cuts pod traffic: set it to ACCEPT${hasDockerUser ? ' and allowed forwarding in DOCKER-USER' : ''}`,
-  );
+  if (change.policy !== 'ACCEPT')
+    await host.run('iptables', ['-P', 'FORWARD', change.policy], { sudo: true });
 }

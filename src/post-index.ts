@@ -1,3 +1,4 @@
 import { runPost } from './post.js';
+import { RESTORERS } from './registries/index.js';
 
-void runPost();
+void runPost({ restorers: RESTORERS });
