@@ -30,9 +30,12 @@ export class PhaseError extends Error {
   }
 }
 
-/** Runs one phase in a log group and records how long it took. */
+/**
+ * Runs one phase in a log group and records how long it took. The report is saved after every
+ * phase, so a main step that is cancelled or killed still leaves the post step what it got done.
+ */
 export async function phase<T>(
-  ctx: Pick<Context, 'report'>,
+  ctx: Pick<Context, 'report' | 'journal'>,
   name: string,
   fn: () => Promise<T>,
 ): Promise<T> {
@@ -46,5 +49,6 @@ export async function phase<T>(
     throw e instanceof PhaseError ? e : new PhaseError(name, e);
   } finally {
     ctx.report.phases.push({ name, seconds: Math.round((Date.now() - started) / 100) / 10, ok });
+    ctx.journal.saveReport(ctx.report);
   }
 }

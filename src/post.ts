@@ -25,9 +25,10 @@ export function postSettings(get: GetInput): PostSettings {
   };
 }
 
-/** Main failed when it said so, or when it stopped before it could save a report at all. */
+/** Main failed when it said so, or when it was stopped before it could finish (or report at all). */
 export function wantDiagnostics(mode: DiagnosticsMode, report: Report | undefined): boolean {
-  return mode === 'always' || (mode === 'on-failure' && (!report || report.failure !== undefined));
+  const failed = !report || report.failure !== undefined || !report.finished;
+  return mode === 'always' || (mode === 'on-failure' && failed);
 }
 
 function message(e: unknown): string {

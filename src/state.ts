@@ -51,6 +51,8 @@ export interface Report {
   images: ImageReport[];
   phases: { name: string; seconds: number; ok: boolean }[];
   failure?: Failure;
+  /** Main ran every phase to the end; a report without it comes from a main that was stopped. */
+  finished?: boolean;
 }
 
 export interface ImageReport {

@@ -159,10 +159,13 @@ export function renderSummary(report: Report | undefined, diagnostics?: Diagnost
     );
   } else {
     const failedPhase = report.phases.find((p) => !p.ok);
+    const last = report.phases.at(-1);
     parts.push(
       report.failure
         ? `## setup-microk8s failed${failedPhase ? `: ${cell(failedPhase.name)}` : ''}`
-        : `## MicroK8s ${cell(report.channel)} is ready`,
+        : report.finished
+          ? `## MicroK8s ${cell(report.channel)} is ready`
+          : `## setup-microk8s stopped before it finished${last ? `, after: ${cell(last.name)}` : ''}`,
     );
     if (report.failure) parts.push(`> ${cell(firstLine(report.failure.message))}`);
     parts.push(

@@ -106,6 +106,7 @@ export class Bed {
   private jobEnv: Record<string, string> = {};
   private jobPath: string[] = [];
   private savedState: Record<string, string> = {};
+  private mainInputEnv: Record<string, string> = {};
   private builds = 0;
 
   private constructor(
@@ -296,6 +297,8 @@ export class Bed {
     const inputEnv = Object.fromEntries(
       Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
     );
+    // GitHub gives the post step the same inputs as its main step.
+    this.mainInputEnv = inputEnv;
     return this.runStep(
       opts.script ?? path.join(REPO, 'dist', 'main', 'index.js'),
       { ...inputEnv, ...env },
@@ -310,7 +313,7 @@ export class Bed {
     );
     return this.runStep(
       opts.script ?? path.join(REPO, 'dist', 'post', 'index.js'),
-      { ...stateEnv, ...env },
+      { ...this.mainInputEnv, ...stateEnv, ...env },
       false,
     );
   }

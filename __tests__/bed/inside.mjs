@@ -93,6 +93,8 @@ function buildRoot(ctlDir, repo) {
   mount('--bind', ctlDir, `${root}/run/bed`);
   fs.mkdirSync(`${root}/run/lock`, { mode: 0o1777 });
   fs.chmodSync(`${root}/run/lock`, 0o1777);
+  // The repository may live under a folder the bed replaces (a clone in /tmp): make its mount point.
+  fs.mkdirSync(`${root}${repo}`, { recursive: true });
   mount('--rbind', repo, `${root}${repo}`);
   fs.mkdirSync(`${root}/.bed-oldroot`);
   run('pivot_root', [root, `${root}/.bed-oldroot`]);

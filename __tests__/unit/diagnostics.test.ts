@@ -139,10 +139,12 @@ describe('post settings', () => {
     ],
   ])('%j → %j', (inputs, settings) => expect(postSettings(get(inputs))).toEqual(settings));
 
-  const ok: Report = { channel: '1.34/stable', addons: [], images: [], phases: [] };
-  const failed: Report = { ...ok, failure: { message: 'boom' } };
+  const ok: Report = { channel: '1.34/stable', addons: [], images: [], phases: [], finished: true };
+  const failed: Report = { ...ok, finished: undefined, failure: { message: 'boom' } };
+  const stopped: Report = { ...ok, finished: undefined };
   it.each([
     ['on-failure', ok, false],
+    ['on-failure', stopped, true],
     ['on-failure', failed, true],
     ['on-failure', undefined, true],
     ['always', ok, true],

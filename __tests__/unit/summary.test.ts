@@ -31,10 +31,12 @@ const ready: Report = {
     { name: 'Installing MicroK8s 1.34/stable', seconds: 41, ok: true },
     { name: 'Enabling dns', seconds: 125.4, ok: true },
   ],
+  finished: true,
 };
 
 const failedVerify: Report = {
   ...ready,
+  finished: undefined,
   images: [{ ...ready.images[0], verified: false }],
   phases: [...ready.phases, { name: 'Verifying images', seconds: 180, ok: false }],
   failure: {
@@ -79,6 +81,15 @@ describe('renderSummary', () => {
         '```text\nVerifying images failed: the kubelet could not pull localhost:32000/app:1.0\n$ kubectl get pods\n```',
       ],
       ['is ready'],
+    ],
+    [
+      'a main that was stopped mid-way: says so and names the last phase it got to',
+      { ...ready, finished: undefined },
+      [
+        '## setup-microk8s stopped before it finished, after: Enabling dns',
+        '| Enabling dns | 2 min 5 s | done |',
+      ],
+      ['is ready', 'What failed'],
     ],
     [
       'a main that failed before the cluster was up: dashes, no images table',
