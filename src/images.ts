@@ -46,6 +46,11 @@ export interface Builds {
    * order, with the build's own error. Returns the images built.
    */
   join(): Promise<ImageRef[]>;
+  /**
+   * Stops the builds still running: the install failed, nothing will use them, and the step
+   * must not wait for them to end.
+   */
+  cancel(): void;
 }
 
 /**
@@ -53,6 +58,7 @@ export interface Builds {
  * Their output is held until `join`, so it does not interleave with the install's log.
  */
 export function startBuilds(ctx: Pick<Context, 'inputs' | 'host'>): Builds {
+  const stop = new AbortController();
   const running = ctx.inputs.build.map(async (spec): Promise<BuildOutcome> => {
     const started = Date.now();
     const seconds = () => Math.round((Date.now() - started) / 100) / 10;
@@ -60,6 +66,7 @@ export function startBuilds(ctx: Pick<Context, 'inputs' | 'host'>): Builds {
       const result = await ctx.host.run('docker', buildArgs(spec), {
         quiet: true,
         timeoutMs: BUILD_TIMEOUT_MS,
+        signal: stop.signal,
       });
       return { spec, seconds: seconds(), result };
     } catch (error) {
@@ -86,6 +93,9 @@ export function startBuilds(ctx: Pick<Context, 'inputs' | 'host'>): Builds {
       }
       return outcomes.map((o) => o.spec.image);
     },
+    cancel() {
+      stop.abort();
+    },
   };
 }
 
@@ -108,8 +118,10 @@ export function imagesToDeliver(built: ImageRef[], images: ImageRef[]): ImageRef
 
 /**
  * Puts every built image and every `images` entry into the cluster: side-loaded into the node's
- * containerd in one `docker save | ctr import` stream, or pushed to its registry. Records the
- * result in ctx.report.images and returns it (verified: false until verifyImages).
+ * containerd in one `docker save | ctr import` stream, or pushed to its registry. Each image goes
+ * into ctx.report.images (verified: false until verifyImages) the moment it is on the node or in
+ * the registry, so a failed push still reports the images that did arrive. Every delivery runs to
+ * its end before the first failure is thrown. Returns the reports, in input order.
  */
 export async function deliverImages(ctx: Context, built: ImageRef[]): Promise<ImageReport[]> {
   const refs = imagesToDeliver(built, ctx.inputs.images);
@@ -122,26 +134,31 @@ export async function deliverImages(ctx: Context, built: ImageRef[]): Promise<Im
     })),
   );
   const started = Date.now();
-  const sideLoads = planned.filter((p) => p.method === 'side-load');
-  const pushes = planned.filter((p) => p.method === 'push');
-  const [, pushed] = await Promise.all([
-    sideLoad(ctx, sideLoads),
-    Promise.all(pushes.map((p) => push(ctx, p))),
-  ]);
-  const seconds = Math.round((Date.now() - started) / 100) / 10;
-  const reports = planned.map((p): ImageReport => {
-    const digest = p.method === 'push' ? pushed[pushes.indexOf(p)] : p.image.id;
-    return {
+  const delivered = new Map<Planned, ImageReport>();
+  const record = (p: Planned, digest: string): void => {
+    delivered.set(p, {
       image: p.ref.raw,
       method: p.method,
       ref: storedName(p.ref),
       digest,
       verified: false,
-      seconds,
-    };
-  });
-  ctx.report.images = reports;
-  return reports;
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    });
+    ctx.report.images = planned.flatMap((q) => delivered.get(q) ?? []);
+  };
+  const sideLoads = planned.filter((p) => p.method === 'side-load');
+  const outcomes = await Promise.allSettled([
+    sideLoad(ctx, sideLoads, (p) => record(p, p.image.id)),
+    ...planned.filter((p) => p.method === 'push').map(async (p) => record(p, await push(ctx, p))),
+  ]);
+  const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    throw new Error(errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n'), {
+      cause: errors[0],
+    });
+  }
+  return planned.flatMap((p) => delivered.get(p) ?? []);
 }
 
 async function inspectDockerImage(ctx: Context, ref: ImageRef): Promise<DockerImage> {
@@ -199,7 +216,12 @@ async function onNode(
   }
 }
 
-async function sideLoad(ctx: Context, planned: Planned[]): Promise<void> {
+/** Side-loads `planned`, calling `delivered` for each image as soon as the node has it. */
+async function sideLoad(
+  ctx: Context,
+  planned: Planned[],
+  delivered: (p: Planned) => void,
+): Promise<void> {
   if (planned.length === 0) return;
   for (const p of planned) {
     const warning = latestWarning(p.ref);
@@ -209,11 +231,12 @@ async function sideLoad(ctx: Context, planned: Planned[]): Promise<void> {
   const before = await nodeImages(ctx);
   const send: Planned[] = [];
   for (const p of planned) {
-    if (await onNode(ctx, before, p, platform))
+    if (await onNode(ctx, before, p, platform)) {
       core.info(
         `${storedName(p.ref)} is already on the node with image ID ${p.image.id}: not sent again`,
       );
-    else send.push(p);
+      delivered(p);
+    } else send.push(p);
   }
   if (send.length === 0) return;
   try {
@@ -234,13 +257,17 @@ async function sideLoad(ctx: Context, planned: Planned[]): Promise<void> {
   // `microk8s images import` can report success and import nothing (canonical/microk8s#4304):
   // only the node's own list proves the images are there.
   const after = await nodeImages(ctx);
+  const missing: Planned[] = [];
   for (const p of send) {
-    if (!(await onNode(ctx, after, p, platform))) {
-      throw new Error(
-        `Side-loading ${dockerName(p.ref)}: the import finished, but the node's containerd has no ${storedName(p.ref)} with image ID ${p.image.id}. \`microk8s ctr images ls\` lists: ${after.map((i) => i.ref).join(', ') || 'nothing'}`,
-      );
-    }
-    core.info(`${storedName(p.ref)} is on the node (image ID ${p.image.id})`);
+    if (await onNode(ctx, after, p, platform)) {
+      core.info(`${storedName(p.ref)} is on the node (image ID ${p.image.id})`);
+      delivered(p);
+    } else missing.push(p);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `Side-loading ${missing.map((p) => dockerName(p.ref)).join(', ')}: the import finished, but the node's containerd has no ${missing.map((p) => `${storedName(p.ref)} with image ID ${p.image.id}`).join(', nor ')}. \`microk8s ctr images ls\` lists: ${after.map((i) => i.ref).join(', ') || 'nothing'}`,
+    );
   }
 }
 

@@ -113,7 +113,9 @@ export async function runMain(
     if (inputs.manifests.length > 0) {
       await phase(ctx, 'Applying manifests', () => applyManifests(ctx));
     }
+    report.finished = true;
   } catch (e) {
+    builds.cancel();
     report.failure = { ...report.failure, message: e instanceof Error ? e.message : String(e) };
     throw e;
   } finally {

@@ -1,5 +1,16 @@
+import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bed, StepResult } from '../bed/bed.js';
+import { Bed } from '../bed/bed.js';
+import {
+  MICROK8S,
+  dockerInspect,
+  errorOf,
+  imagesOf,
+  kubectlJson,
+  log,
+  nodeImages,
+  reportOf,
+} from './step.js';
 import { buildContext, checkout, nginxDeployment } from './workspace.js';
 
 // The article's workflows end to end on the emulated runner: real dockerd, real containerd for
@@ -7,48 +18,11 @@ import { buildContext, checkout, nginxDeployment } from './workspace.js';
 // effect outside the action: the output JSON against `docker inspect` and the node's containerd,
 // the calls the MicroK8s double received, the cluster's objects, the step's failure message.
 
-const MICROK8S = '/snap/bin/microk8s';
-
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.stop();
   bed = undefined;
 });
-
-interface ImageOut {
-  image: string;
-  method: string;
-  ref: string;
-  digest: string;
-  verified: boolean;
-}
-const imagesOf = (r: StepResult): ImageOut[] => JSON.parse(r.outputs.images || '[]') as ImageOut[];
-const log = (r: StepResult) => `${r.stdout}\n${r.stderr}`;
-
-const dockerInspect = async (b: Bed, ref: string, format: string) =>
-  (await b.exec(['docker', 'image', 'inspect', '--format', format, ref])).stdout.trim();
-
-/** `microk8s ctr images ls` as REF → target DIGEST. */
-async function nodeImages(b: Bed): Promise<Map<string, string>> {
-  const out = (await b.exec([MICROK8S, 'ctr', 'images', 'ls'])).stdout;
-  return new Map(
-    out
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f.length >= 3)
-      .map((f) => [f[0], f[2]]),
-  );
-}
-
-const kubectlJson = async (b: Bed, ...args: string[]) =>
-  JSON.parse((await b.exec([MICROK8S, 'kubectl', ...args, '-o', 'json'])).stdout) as {
-    items: Array<{
-      metadata: { name: string; deletionTimestamp?: string };
-      status?: Record<string, unknown>;
-    }>;
-    status?: Record<string, unknown>;
-  };
 
 /** Probe pods still alive in the action's namespace. */
 async function probePods(b: Bed): Promise<string[]> {
@@ -70,13 +44,6 @@ async function probePods(b: Bed): Promise<string[]> {
 
 const imports = async (b: Bed) =>
   (await b.calls('microk8s')).filter((c) => c.argv.slice(0, 3).join(' ') === 'ctr image import');
-
-/** The step's error annotation: what a user reads on the failed step. */
-const errorOf = (r: StepResult) =>
-  r.annotations
-    .filter((a) => a.level === 'error')
-    .map((a) => a.message)
-    .join('\n');
 
 describe('the article workflows', () => {
   it('side-loads a locally built mynginx:local and deploys the article nginx Deployment from manifests', async () => {
@@ -228,6 +195,81 @@ describe('side-loading', () => {
   });
 });
 
+/** Host pids of the processes whose command line contains `words` (beds' containers included). */
+function processesRunning(words: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ').includes(words);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !ok();) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('when something fails halfway', () => {
+  it('a failed push keeps the image already side-loaded in the images output', async () => {
+    bed = await Bed.start();
+    // A TLS registry whose CA the action was not given: the push fails, permanently.
+    const reg = await bed.startRegistry({
+      name: 'private',
+      netnsHost: { ip: '10.141.241.180', port: 5000, hostname: 'registry.example.com' },
+      tls: true,
+    });
+    const { id } = await bed.buildImage('one:1.0');
+    await bed.buildImage(`${reg.host}/two:1.0`);
+    const main = await bed.runMain({
+      'registry-server': reg.host,
+      images: `one:1.0\n${reg.host}/two:1.0`,
+    });
+    expect(main.exitCode).toBe(1);
+    expect(errorOf(main)).toMatch(
+      /^Delivering images failed: docker push of registry\.example\.com:5000\/two:1\.0 failed: .*certificate/s,
+    );
+    expect(imagesOf(main)).toEqual([
+      {
+        image: 'one:1.0',
+        method: 'side-load',
+        ref: 'docker.io/library/one:1.0',
+        digest: id,
+        verified: false,
+      },
+    ]);
+    expect((await nodeImages(bed)).has('docker.io/library/one:1.0')).toBe(true);
+  });
+
+  it('a failed install stops the builds still running instead of waiting for them', async () => {
+    bed = await Bed.start({ faults: { neverReady: true } });
+    // A build that runs for minutes; the number makes its process easy to find.
+    const seconds = 600 + Math.floor(Math.random() * 300);
+    const marker = `/bin/busybox sleep ${seconds}`;
+    await checkout(bed, {
+      'slow/Dockerfile': `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sleep", "${seconds}"]\n`,
+      'slow/busybox': fs.readFileSync('/bin/busybox'),
+    });
+    const started = Date.now();
+    const running = bed.runMain({ build: 'slow:1.0=slow', timeout: '10' });
+    // The build is under way (its RUN step sleeps) before the install gives up.
+    await until('the build runs', () => processesRunning(marker).length > 0, 10_000);
+    const main = await running;
+    expect(main.exitCode).toBe(1);
+    expect(errorOf(main)).toMatch(/^Waiting for the node to be ready failed/);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    // The runner's Docker ends the build whose client went away.
+    await until('the build stops', () => processesRunning(marker).length === 0, 20_000);
+  });
+});
+
 describe('pull failures, each diagnosed from what really happened', () => {
   it('side-loaded :latest: warns, then fails on the pull policy, quoting the kubelet', async () => {
     bed = await Bed.start();
@@ -247,12 +289,10 @@ describe('pull failures, each diagnosed from what really happened', () => {
     expect(imagesOf(main)).toMatchObject([
       { image: 'mynginx:latest', method: 'side-load', verified: false },
     ]);
-    const report = JSON.parse(main.state.report) as {
-      failure: { pod: string; events: string[]; diagnosis: string };
-    };
-    expect(report.failure.pod).toMatch(/^setup-microk8s\/probe-mynginx-latest-/);
-    expect(report.failure.events.join('\n')).toMatch(/Failed to pull image "mynginx:latest"/);
-    expect(report.failure.diagnosis).toMatch(/tag is latest/);
+    const report = reportOf(main);
+    expect(report.failure?.pod).toMatch(/^setup-microk8s\/probe-mynginx-latest-/);
+    expect(report.failure?.events?.join('\n')).toMatch(/Failed to pull image "mynginx:latest"/);
+    expect(report.failure?.diagnosis).toMatch(/tag is latest/);
     expect(await probePods(bed)).toEqual([]);
   });
 

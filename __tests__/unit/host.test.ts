@@ -112,6 +112,50 @@ describe('Host.run', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('stops a command when its signal aborts: SIGTERM, and an error that says it was cancelled', async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    const run = host.run('sleep', ['30'], { signal: abort.signal, quiet: true });
+    setTimeout(() => abort.abort(), 100);
+    const error = await run.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandError);
+    expect((error as CommandError).message).toMatch(/^`sleep 30` was cancelled/);
+    expect(error).toMatchObject({ cancelled: true, timedOut: false });
+    // SIGTERM ends sleep at once: no wait for the grace period, let alone the 30 s.
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('gives a command that ignores SIGTERM a SIGKILL after the grace period', async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    // The ignored SIGTERM survives exec: sleep itself ignores it.
+    const run = host.run('sh', ['-c', 'trap "" TERM; exec sleep 30'], {
+      signal: abort.signal,
+      quiet: true,
+    });
+    setTimeout(() => abort.abort(), 100);
+    await expect(run).rejects.toMatchObject({ cancelled: true });
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(2_500);
+    expect(took).toBeLessThan(8_000);
+  });
+
+  it('neither retries nor returns a cancelled command, whatever retry and allowFailure say', async () => {
+    const f = flaky(10);
+    const abort = new AbortController();
+    abort.abort();
+    await expect(
+      host.run(f.cmd, f.args, { signal: abort.signal, retry: policy(), allowFailure: true }),
+    ).rejects.toMatchObject({ cancelled: true });
+    // Already aborted: the command never started.
+    expect(f.count()).toBe(0);
+  });
+
+  it('leaves a command alone when its signal never aborts', async () => {
+    const r = await host.run('sh', ['-c', 'echo done'], { signal: new AbortController().signal });
+    expect(r.stdout).toBe('done\n');
+  });
+
   it('returns a failure when asked to', async () => {
     const r = await host.run('sh', ['-c', 'echo nope >&2; exit 5'], { allowFailure: true });
     expect(r).toMatchObject({ code: 5, stderr: 'nope\n' });
