@@ -1,6 +1,2176 @@
 import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 8557:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const f = __nccwpck_require__(9470)
+const DateTime = global.Date
+
+class Date extends DateTime {
+  constructor (value) {
+    super(value)
+    this.isDate = true
+  }
+  toISOString () {
+    return `${this.getUTCFullYear()}-${f(2, this.getUTCMonth() + 1)}-${f(2, this.getUTCDate())}`
+  }
+}
+
+module.exports = value => {
+  const date = new Date(value)
+  /* istanbul ignore if */
+  if (isNaN(date)) {
+    throw new TypeError('Invalid Datetime')
+  } else {
+    return date
+  }
+}
+
+
+/***/ }),
+
+/***/ 9487:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const f = __nccwpck_require__(9470)
+
+class FloatingDateTime extends Date {
+  constructor (value) {
+    super(value + 'Z')
+    this.isFloating = true
+  }
+  toISOString () {
+    const date = `${this.getUTCFullYear()}-${f(2, this.getUTCMonth() + 1)}-${f(2, this.getUTCDate())}`
+    const time = `${f(2, this.getUTCHours())}:${f(2, this.getUTCMinutes())}:${f(2, this.getUTCSeconds())}.${f(3, this.getUTCMilliseconds())}`
+    return `${date}T${time}`
+  }
+}
+
+module.exports = value => {
+  const date = new FloatingDateTime(value)
+  /* istanbul ignore if */
+  if (isNaN(date)) {
+    throw new TypeError('Invalid Datetime')
+  } else {
+    return date
+  }
+}
+
+
+/***/ }),
+
+/***/ 6376:
+/***/ ((module) => {
+
+
+module.exports = value => {
+  const date = new Date(value)
+  /* istanbul ignore if */
+  if (isNaN(date)) {
+    throw new TypeError('Invalid Datetime')
+  } else {
+    return date
+  }
+}
+
+
+/***/ }),
+
+/***/ 420:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const f = __nccwpck_require__(9470)
+
+class Time extends Date {
+  constructor (value) {
+    super(`0000-01-01T${value}Z`)
+    this.isTime = true
+  }
+  toISOString () {
+    return `${f(2, this.getUTCHours())}:${f(2, this.getUTCMinutes())}:${f(2, this.getUTCSeconds())}.${f(3, this.getUTCMilliseconds())}`
+  }
+}
+
+module.exports = value => {
+  const date = new Time(value)
+  /* istanbul ignore if */
+  if (isNaN(date)) {
+    throw new TypeError('Invalid Datetime')
+  } else {
+    return date
+  }
+}
+
+
+/***/ }),
+
+/***/ 9470:
+/***/ ((module) => {
+
+
+module.exports = (d, num) => {
+  num = String(num)
+  while (num.length < d) num = '0' + num
+  return num
+}
+
+
+/***/ }),
+
+/***/ 5991:
+/***/ ((module) => {
+
+
+const ParserEND = 0x110000
+class ParserError extends Error {
+  /* istanbul ignore next */
+  constructor (msg, filename, linenumber) {
+    super('[ParserError] ' + msg, filename, linenumber)
+    this.name = 'ParserError'
+    this.code = 'ParserError'
+    if (Error.captureStackTrace) Error.captureStackTrace(this, ParserError)
+  }
+}
+class State {
+  constructor (parser) {
+    this.parser = parser
+    this.buf = ''
+    this.returned = null
+    this.result = null
+    this.resultTable = null
+    this.resultArr = null
+  }
+}
+class Parser {
+  constructor () {
+    this.pos = 0
+    this.col = 0
+    this.line = 0
+    this.obj = {}
+    this.ctx = this.obj
+    this.stack = []
+    this._buf = ''
+    this.char = null
+    this.ii = 0
+    this.state = new State(this.parseStart)
+  }
+
+  parse (str) {
+    /* istanbul ignore next */
+    if (str.length === 0 || str.length == null) return
+
+    this._buf = String(str)
+    this.ii = -1
+    this.char = -1
+    let getNext
+    while (getNext === false || this.nextChar()) {
+      getNext = this.runOne()
+    }
+    this._buf = null
+  }
+  nextChar () {
+    if (this.char === 0x0A) {
+      ++this.line
+      this.col = -1
+    }
+    ++this.ii
+    this.char = this._buf.codePointAt(this.ii)
+    ++this.pos
+    ++this.col
+    return this.haveBuffer()
+  }
+  haveBuffer () {
+    return this.ii < this._buf.length
+  }
+  runOne () {
+    return this.state.parser.call(this, this.state.returned)
+  }
+  finish () {
+    this.char = ParserEND
+    let last
+    do {
+      last = this.state.parser
+      this.runOne()
+    } while (this.state.parser !== last)
+
+    this.ctx = null
+    this.state = null
+    this._buf = null
+
+    return this.obj
+  }
+  next (fn) {
+    /* istanbul ignore next */
+    if (typeof fn !== 'function') throw new ParserError('Tried to set state to non-existent state: ' + JSON.stringify(fn))
+    this.state.parser = fn
+  }
+  goto (fn) {
+    this.next(fn)
+    return this.runOne()
+  }
+  call (fn, returnWith) {
+    if (returnWith) this.next(returnWith)
+    this.stack.push(this.state)
+    this.state = new State(fn)
+  }
+  callNow (fn, returnWith) {
+    this.call(fn, returnWith)
+    return this.runOne()
+  }
+  return (value) {
+    /* istanbul ignore next */
+    if (this.stack.length === 0) throw this.error(new ParserError('Stack underflow'))
+    if (value === undefined) value = this.state.buf
+    this.state = this.stack.pop()
+    this.state.returned = value
+  }
+  returnNow (value) {
+    this.return(value)
+    return this.runOne()
+  }
+  consume () {
+    /* istanbul ignore next */
+    if (this.char === ParserEND) throw this.error(new ParserError('Unexpected end-of-buffer'))
+    this.state.buf += this._buf[this.ii]
+  }
+  error (err) {
+    err.line = this.line
+    err.col = this.col
+    err.pos = this.pos
+    return err
+  }
+  /* istanbul ignore next */
+  parseStart () {
+    throw new ParserError('Must declare a parseStart method')
+  }
+}
+Parser.END = ParserEND
+Parser.Error = ParserError
+module.exports = Parser
+
+
+/***/ }),
+
+/***/ 2862:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/* eslint-disable no-new-wrappers, no-eval, camelcase, operator-linebreak */
+module.exports = makeParserClass(__nccwpck_require__(5991))
+module.exports.makeParserClass = makeParserClass
+
+class TomlError extends Error {
+  constructor (msg) {
+    super(msg)
+    this.name = 'TomlError'
+    /* istanbul ignore next */
+    if (Error.captureStackTrace) Error.captureStackTrace(this, TomlError)
+    this.fromTOML = true
+    this.wrapped = null
+  }
+}
+TomlError.wrap = err => {
+  const terr = new TomlError(err.message)
+  terr.code = err.code
+  terr.wrapped = err
+  return terr
+}
+module.exports.TomlError = TomlError
+
+const createDateTime = __nccwpck_require__(6376)
+const createDateTimeFloat = __nccwpck_require__(9487)
+const createDate = __nccwpck_require__(8557)
+const createTime = __nccwpck_require__(420)
+
+const CTRL_I = 0x09
+const CTRL_J = 0x0A
+const CTRL_M = 0x0D
+const CTRL_CHAR_BOUNDARY = 0x1F // the last non-character in the latin1 region of unicode, except DEL
+const CHAR_SP = 0x20
+const CHAR_QUOT = 0x22
+const CHAR_NUM = 0x23
+const CHAR_APOS = 0x27
+const CHAR_PLUS = 0x2B
+const CHAR_COMMA = 0x2C
+const CHAR_HYPHEN = 0x2D
+const CHAR_PERIOD = 0x2E
+const CHAR_0 = 0x30
+const CHAR_1 = 0x31
+const CHAR_7 = 0x37
+const CHAR_9 = 0x39
+const CHAR_COLON = 0x3A
+const CHAR_EQUALS = 0x3D
+const CHAR_A = 0x41
+const CHAR_E = 0x45
+const CHAR_F = 0x46
+const CHAR_T = 0x54
+const CHAR_U = 0x55
+const CHAR_Z = 0x5A
+const CHAR_LOWBAR = 0x5F
+const CHAR_a = 0x61
+const CHAR_b = 0x62
+const CHAR_e = 0x65
+const CHAR_f = 0x66
+const CHAR_i = 0x69
+const CHAR_l = 0x6C
+const CHAR_n = 0x6E
+const CHAR_o = 0x6F
+const CHAR_r = 0x72
+const CHAR_s = 0x73
+const CHAR_t = 0x74
+const CHAR_u = 0x75
+const CHAR_x = 0x78
+const CHAR_z = 0x7A
+const CHAR_LCUB = 0x7B
+const CHAR_RCUB = 0x7D
+const CHAR_LSQB = 0x5B
+const CHAR_BSOL = 0x5C
+const CHAR_RSQB = 0x5D
+const CHAR_DEL = 0x7F
+const SURROGATE_FIRST = 0xD800
+const SURROGATE_LAST = 0xDFFF
+
+const escapes = {
+  [CHAR_b]: '\u0008',
+  [CHAR_t]: '\u0009',
+  [CHAR_n]: '\u000A',
+  [CHAR_f]: '\u000C',
+  [CHAR_r]: '\u000D',
+  [CHAR_QUOT]: '\u0022',
+  [CHAR_BSOL]: '\u005C'
+}
+
+function isDigit (cp) {
+  return cp >= CHAR_0 && cp <= CHAR_9
+}
+function isHexit (cp) {
+  return (cp >= CHAR_A && cp <= CHAR_F) || (cp >= CHAR_a && cp <= CHAR_f) || (cp >= CHAR_0 && cp <= CHAR_9)
+}
+function isBit (cp) {
+  return cp === CHAR_1 || cp === CHAR_0
+}
+function isOctit (cp) {
+  return (cp >= CHAR_0 && cp <= CHAR_7)
+}
+function isAlphaNumQuoteHyphen (cp) {
+  return (cp >= CHAR_A && cp <= CHAR_Z)
+      || (cp >= CHAR_a && cp <= CHAR_z)
+      || (cp >= CHAR_0 && cp <= CHAR_9)
+      || cp === CHAR_APOS
+      || cp === CHAR_QUOT
+      || cp === CHAR_LOWBAR
+      || cp === CHAR_HYPHEN
+}
+function isAlphaNumHyphen (cp) {
+  return (cp >= CHAR_A && cp <= CHAR_Z)
+      || (cp >= CHAR_a && cp <= CHAR_z)
+      || (cp >= CHAR_0 && cp <= CHAR_9)
+      || cp === CHAR_LOWBAR
+      || cp === CHAR_HYPHEN
+}
+const _type = Symbol('type')
+const _declared = Symbol('declared')
+
+const hasOwnProperty = Object.prototype.hasOwnProperty
+const defineProperty = Object.defineProperty
+const descriptor = {configurable: true, enumerable: true, writable: true, value: undefined}
+
+function hasKey (obj, key) {
+  if (hasOwnProperty.call(obj, key)) return true
+  if (key === '__proto__') defineProperty(obj, '__proto__', descriptor)
+  return false
+}
+
+const INLINE_TABLE = Symbol('inline-table')
+function InlineTable () {
+  return Object.defineProperties({}, {
+    [_type]: {value: INLINE_TABLE}
+  })
+}
+function isInlineTable (obj) {
+  if (obj === null || typeof (obj) !== 'object') return false
+  return obj[_type] === INLINE_TABLE
+}
+
+const TABLE = Symbol('table')
+function Table () {
+  return Object.defineProperties({}, {
+    [_type]: {value: TABLE},
+    [_declared]: {value: false, writable: true}
+  })
+}
+function isTable (obj) {
+  if (obj === null || typeof (obj) !== 'object') return false
+  return obj[_type] === TABLE
+}
+
+const _contentType = Symbol('content-type')
+const INLINE_LIST = Symbol('inline-list')
+function InlineList (type) {
+  return Object.defineProperties([], {
+    [_type]: {value: INLINE_LIST},
+    [_contentType]: {value: type}
+  })
+}
+function isInlineList (obj) {
+  if (obj === null || typeof (obj) !== 'object') return false
+  return obj[_type] === INLINE_LIST
+}
+
+const LIST = Symbol('list')
+function List () {
+  return Object.defineProperties([], {
+    [_type]: {value: LIST}
+  })
+}
+function isList (obj) {
+  if (obj === null || typeof (obj) !== 'object') return false
+  return obj[_type] === LIST
+}
+
+// in an eval, to let bundlers not slurp in a util proxy
+let _custom
+try {
+  const utilInspect = eval("require('util').inspect")
+  _custom = utilInspect.custom
+} catch (_) {
+  /* eval require not available in transpiled bundle */
+}
+/* istanbul ignore next */
+const _inspect = _custom || 'inspect'
+
+class BoxedBigInt {
+  constructor (value) {
+    try {
+      this.value = global.BigInt.asIntN(64, value)
+    } catch (_) {
+      /* istanbul ignore next */
+      this.value = null
+    }
+    Object.defineProperty(this, _type, {value: INTEGER})
+  }
+  isNaN () {
+    return this.value === null
+  }
+  /* istanbul ignore next */
+  toString () {
+    return String(this.value)
+  }
+  /* istanbul ignore next */
+  [_inspect] () {
+    return `[BigInt: ${this.toString()}]}`
+  }
+  valueOf () {
+    return this.value
+  }
+}
+
+const INTEGER = Symbol('integer')
+function Integer (value) {
+  let num = Number(value)
+  // -0 is a float thing, not an int thing
+  if (Object.is(num, -0)) num = 0
+  /* istanbul ignore else */
+  if (global.BigInt && !Number.isSafeInteger(num)) {
+    return new BoxedBigInt(value)
+  } else {
+    /* istanbul ignore next */
+    return Object.defineProperties(new Number(num), {
+      isNaN: {value: function () { return isNaN(this) }},
+      [_type]: {value: INTEGER},
+      [_inspect]: {value: () => `[Integer: ${value}]`}
+    })
+  }
+}
+function isInteger (obj) {
+  if (obj === null || typeof (obj) !== 'object') return false
+  return obj[_type] === INTEGER
+}
+
+const FLOAT = Symbol('float')
+function Float (value) {
+  /* istanbul ignore next */
+  return Object.defineProperties(new Number(value), {
+    [_type]: {value: FLOAT},
+    [_inspect]: {value: () => `[Float: ${value}]`}
+  })
+}
+function isFloat (obj) {
+  if (obj === null || typeof (obj) !== 'object') return false
+  return obj[_type] === FLOAT
+}
+
+function tomlType (value) {
+  const type = typeof value
+  if (type === 'object') {
+    /* istanbul ignore if */
+    if (value === null) return 'null'
+    if (value instanceof Date) return 'datetime'
+    /* istanbul ignore else */
+    if (_type in value) {
+      switch (value[_type]) {
+        case INLINE_TABLE: return 'inline-table'
+        case INLINE_LIST: return 'inline-list'
+        /* istanbul ignore next */
+        case TABLE: return 'table'
+        /* istanbul ignore next */
+        case LIST: return 'list'
+        case FLOAT: return 'float'
+        case INTEGER: return 'integer'
+      }
+    }
+  }
+  return type
+}
+
+function makeParserClass (Parser) {
+  class TOMLParser extends Parser {
+    constructor () {
+      super()
+      this.ctx = this.obj = Table()
+    }
+
+    /* MATCH HELPER */
+    atEndOfWord () {
+      return this.char === CHAR_NUM || this.char === CTRL_I || this.char === CHAR_SP || this.atEndOfLine()
+    }
+    atEndOfLine () {
+      return this.char === Parser.END || this.char === CTRL_J || this.char === CTRL_M
+    }
+
+    parseStart () {
+      if (this.char === Parser.END) {
+        return null
+      } else if (this.char === CHAR_LSQB) {
+        return this.call(this.parseTableOrList)
+      } else if (this.char === CHAR_NUM) {
+        return this.call(this.parseComment)
+      } else if (this.char === CTRL_J || this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
+        return null
+      } else if (isAlphaNumQuoteHyphen(this.char)) {
+        return this.callNow(this.parseAssignStatement)
+      } else {
+        throw this.error(new TomlError(`Unknown character "${this.char}"`))
+      }
+    }
+
+    // HELPER, this strips any whitespace and comments to the end of the line
+    // then RETURNS. Last state in a production.
+    parseWhitespaceToEOL () {
+      if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
+        return null
+      } else if (this.char === CHAR_NUM) {
+        return this.goto(this.parseComment)
+      } else if (this.char === Parser.END || this.char === CTRL_J) {
+        return this.return()
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected only whitespace or comments till end of line'))
+      }
+    }
+
+    /* ASSIGNMENT: key = value */
+    parseAssignStatement () {
+      return this.callNow(this.parseAssign, this.recordAssignStatement)
+    }
+    recordAssignStatement (kv) {
+      let target = this.ctx
+      let finalKey = kv.key.pop()
+      for (let kw of kv.key) {
+        if (hasKey(target, kw) && !isTable(target[kw])) {
+          throw this.error(new TomlError("Can't redefine existing key"))
+        }
+        target = target[kw] = target[kw] || Table()
+      }
+      if (hasKey(target, finalKey)) {
+        throw this.error(new TomlError("Can't redefine existing key"))
+      }
+      target[_declared] = true
+      // unbox our numbers
+      if (isInteger(kv.value) || isFloat(kv.value)) {
+        target[finalKey] = kv.value.valueOf()
+      } else {
+        target[finalKey] = kv.value
+      }
+      return this.goto(this.parseWhitespaceToEOL)
+    }
+
+    /* ASSSIGNMENT expression, key = value possibly inside an inline table */
+    parseAssign () {
+      return this.callNow(this.parseKeyword, this.recordAssignKeyword)
+    }
+    recordAssignKeyword (key) {
+      if (this.state.resultTable) {
+        this.state.resultTable.push(key)
+      } else {
+        this.state.resultTable = [key]
+      }
+      return this.goto(this.parseAssignKeywordPreDot)
+    }
+    parseAssignKeywordPreDot () {
+      if (this.char === CHAR_PERIOD) {
+        return this.next(this.parseAssignKeywordPostDot)
+      } else if (this.char !== CHAR_SP && this.char !== CTRL_I) {
+        return this.goto(this.parseAssignEqual)
+      }
+    }
+    parseAssignKeywordPostDot () {
+      if (this.char !== CHAR_SP && this.char !== CTRL_I) {
+        return this.callNow(this.parseKeyword, this.recordAssignKeyword)
+      }
+    }
+
+    parseAssignEqual () {
+      if (this.char === CHAR_EQUALS) {
+        return this.next(this.parseAssignPreValue)
+      } else {
+        throw this.error(new TomlError('Invalid character, expected "="'))
+      }
+    }
+    parseAssignPreValue () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else {
+        return this.callNow(this.parseValue, this.recordAssignValue)
+      }
+    }
+    recordAssignValue (value) {
+      return this.returnNow({key: this.state.resultTable, value: value})
+    }
+
+    /* COMMENTS: #...eol */
+    parseComment () {
+      do {
+        if (this.char === Parser.END || this.char === CTRL_J) {
+          return this.return()
+        } else if (this.char === CHAR_DEL || (this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I)) {
+          throw this.errorControlCharIn('comments')
+        }
+      } while (this.nextChar())
+    }
+
+    /* TABLES AND LISTS, [foo] and [[foo]] */
+    parseTableOrList () {
+      if (this.char === CHAR_LSQB) {
+        this.next(this.parseList)
+      } else {
+        return this.goto(this.parseTable)
+      }
+    }
+
+    /* TABLE [foo.bar.baz] */
+    parseTable () {
+      this.ctx = this.obj
+      return this.goto(this.parseTableNext)
+    }
+    parseTableNext () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else {
+        return this.callNow(this.parseKeyword, this.parseTableMore)
+      }
+    }
+    parseTableMore (keyword) {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else if (this.char === CHAR_RSQB) {
+        if (hasKey(this.ctx, keyword) && (!isTable(this.ctx[keyword]) || this.ctx[keyword][_declared])) {
+          throw this.error(new TomlError("Can't redefine existing key"))
+        } else {
+          this.ctx = this.ctx[keyword] = this.ctx[keyword] || Table()
+          this.ctx[_declared] = true
+        }
+        return this.next(this.parseWhitespaceToEOL)
+      } else if (this.char === CHAR_PERIOD) {
+        if (!hasKey(this.ctx, keyword)) {
+          this.ctx = this.ctx[keyword] = Table()
+        } else if (isTable(this.ctx[keyword])) {
+          this.ctx = this.ctx[keyword]
+        } else if (isList(this.ctx[keyword])) {
+          this.ctx = this.ctx[keyword][this.ctx[keyword].length - 1]
+        } else {
+          throw this.error(new TomlError("Can't redefine existing key"))
+        }
+        return this.next(this.parseTableNext)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected whitespace, . or ]'))
+      }
+    }
+
+    /* LIST [[a.b.c]] */
+    parseList () {
+      this.ctx = this.obj
+      return this.goto(this.parseListNext)
+    }
+    parseListNext () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else {
+        return this.callNow(this.parseKeyword, this.parseListMore)
+      }
+    }
+    parseListMore (keyword) {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else if (this.char === CHAR_RSQB) {
+        if (!hasKey(this.ctx, keyword)) {
+          this.ctx[keyword] = List()
+        }
+        if (isInlineList(this.ctx[keyword])) {
+          throw this.error(new TomlError("Can't extend an inline array"))
+        } else if (isList(this.ctx[keyword])) {
+          const next = Table()
+          this.ctx[keyword].push(next)
+          this.ctx = next
+        } else {
+          throw this.error(new TomlError("Can't redefine an existing key"))
+        }
+        return this.next(this.parseListEnd)
+      } else if (this.char === CHAR_PERIOD) {
+        if (!hasKey(this.ctx, keyword)) {
+          this.ctx = this.ctx[keyword] = Table()
+        } else if (isInlineList(this.ctx[keyword])) {
+          throw this.error(new TomlError("Can't extend an inline array"))
+        } else if (isInlineTable(this.ctx[keyword])) {
+          throw this.error(new TomlError("Can't extend an inline table"))
+        } else if (isList(this.ctx[keyword])) {
+          this.ctx = this.ctx[keyword][this.ctx[keyword].length - 1]
+        } else if (isTable(this.ctx[keyword])) {
+          this.ctx = this.ctx[keyword]
+        } else {
+          throw this.error(new TomlError("Can't redefine an existing key"))
+        }
+        return this.next(this.parseListNext)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected whitespace, . or ]'))
+      }
+    }
+    parseListEnd (keyword) {
+      if (this.char === CHAR_RSQB) {
+        return this.next(this.parseWhitespaceToEOL)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected whitespace, . or ]'))
+      }
+    }
+
+    /* VALUE string, number, boolean, inline list, inline object */
+    parseValue () {
+      if (this.char === Parser.END) {
+        throw this.error(new TomlError('Key without value'))
+      } else if (this.char === CHAR_QUOT) {
+        return this.next(this.parseDoubleString)
+      } if (this.char === CHAR_APOS) {
+        return this.next(this.parseSingleString)
+      } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+        return this.goto(this.parseNumberSign)
+      } else if (this.char === CHAR_i) {
+        return this.next(this.parseInf)
+      } else if (this.char === CHAR_n) {
+        return this.next(this.parseNan)
+      } else if (isDigit(this.char)) {
+        return this.goto(this.parseNumberOrDateTime)
+      } else if (this.char === CHAR_t || this.char === CHAR_f) {
+        return this.goto(this.parseBoolean)
+      } else if (this.char === CHAR_LSQB) {
+        return this.call(this.parseInlineList, this.recordValue)
+      } else if (this.char === CHAR_LCUB) {
+        return this.call(this.parseInlineTable, this.recordValue)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expecting string, number, datetime, boolean, inline array or inline table'))
+      }
+    }
+    recordValue (value) {
+      return this.returnNow(value)
+    }
+
+    parseInf () {
+      if (this.char === CHAR_n) {
+        return this.next(this.parseInf2)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected "inf", "+inf" or "-inf"'))
+      }
+    }
+    parseInf2 () {
+      if (this.char === CHAR_f) {
+        if (this.state.buf === '-') {
+          return this.return(-Infinity)
+        } else {
+          return this.return(Infinity)
+        }
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected "inf", "+inf" or "-inf"'))
+      }
+    }
+
+    parseNan () {
+      if (this.char === CHAR_a) {
+        return this.next(this.parseNan2)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected "nan"'))
+      }
+    }
+    parseNan2 () {
+      if (this.char === CHAR_n) {
+        return this.return(NaN)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected "nan"'))
+      }
+    }
+
+    /* KEYS, barewords or basic, literal, or dotted */
+    parseKeyword () {
+      if (this.char === CHAR_QUOT) {
+        return this.next(this.parseBasicString)
+      } else if (this.char === CHAR_APOS) {
+        return this.next(this.parseLiteralString)
+      } else {
+        return this.goto(this.parseBareKey)
+      }
+    }
+
+    /* KEYS: barewords */
+    parseBareKey () {
+      do {
+        if (this.char === Parser.END) {
+          throw this.error(new TomlError('Key ended without value'))
+        } else if (isAlphaNumHyphen(this.char)) {
+          this.consume()
+        } else if (this.state.buf.length === 0) {
+          throw this.error(new TomlError('Empty bare keys are not allowed'))
+        } else {
+          return this.returnNow()
+        }
+      } while (this.nextChar())
+    }
+
+    /* STRINGS, single quoted (literal) */
+    parseSingleString () {
+      if (this.char === CHAR_APOS) {
+        return this.next(this.parseLiteralMultiStringMaybe)
+      } else {
+        return this.goto(this.parseLiteralString)
+      }
+    }
+    parseLiteralString () {
+      do {
+        if (this.char === CHAR_APOS) {
+          return this.return()
+        } else if (this.atEndOfLine()) {
+          throw this.error(new TomlError('Unterminated string'))
+        } else if (this.char === CHAR_DEL || (this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I)) {
+          throw this.errorControlCharIn('strings')
+        } else {
+          this.consume()
+        }
+      } while (this.nextChar())
+    }
+    parseLiteralMultiStringMaybe () {
+      if (this.char === CHAR_APOS) {
+        return this.next(this.parseLiteralMultiString)
+      } else {
+        return this.returnNow()
+      }
+    }
+    parseLiteralMultiString () {
+      if (this.char === CTRL_M) {
+        return null
+      } else if (this.char === CTRL_J) {
+        return this.next(this.parseLiteralMultiStringContent)
+      } else {
+        return this.goto(this.parseLiteralMultiStringContent)
+      }
+    }
+    parseLiteralMultiStringContent () {
+      do {
+        if (this.char === CHAR_APOS) {
+          return this.next(this.parseLiteralMultiEnd)
+        } else if (this.char === Parser.END) {
+          throw this.error(new TomlError('Unterminated multi-line string'))
+        } else if (this.char === CHAR_DEL || (this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I && this.char !== CTRL_J && this.char !== CTRL_M)) {
+          throw this.errorControlCharIn('strings')
+        } else {
+          this.consume()
+        }
+      } while (this.nextChar())
+    }
+    parseLiteralMultiEnd () {
+      if (this.char === CHAR_APOS) {
+        return this.next(this.parseLiteralMultiEnd2)
+      } else {
+        this.state.buf += "'"
+        return this.goto(this.parseLiteralMultiStringContent)
+      }
+    }
+    parseLiteralMultiEnd2 () {
+      if (this.char === CHAR_APOS) {
+        return this.next(this.parseLiteralMultiEnd3)
+      } else {
+        this.state.buf += "''"
+        return this.goto(this.parseLiteralMultiStringContent)
+      }
+    }
+    parseLiteralMultiEnd3 () {
+      if (this.char === CHAR_APOS) {
+        this.state.buf += "'"
+        return this.next(this.parseLiteralMultiEnd4)
+      } else {
+        return this.returnNow()
+      }
+    }
+    parseLiteralMultiEnd4 () {
+      if (this.char === CHAR_APOS) {
+        this.state.buf += "'"
+        return this.return()
+      } else {
+        return this.returnNow()
+      }
+    }
+
+    /* STRINGS double quoted */
+    parseDoubleString () {
+      if (this.char === CHAR_QUOT) {
+        return this.next(this.parseMultiStringMaybe)
+      } else {
+        return this.goto(this.parseBasicString)
+      }
+    }
+    parseBasicString () {
+      do {
+        if (this.char === CHAR_BSOL) {
+          return this.call(this.parseEscape, this.recordEscapeReplacement)
+        } else if (this.char === CHAR_QUOT) {
+          return this.return()
+        } else if (this.atEndOfLine()) {
+          throw this.error(new TomlError('Unterminated string'))
+        } else if (this.char === CHAR_DEL || (this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I)) {
+          throw this.errorControlCharIn('strings')
+        } else {
+          this.consume()
+        }
+      } while (this.nextChar())
+    }
+    recordEscapeReplacement (replacement) {
+      this.state.buf += replacement
+      return this.goto(this.parseBasicString)
+    }
+    parseMultiStringMaybe () {
+      if (this.char === CHAR_QUOT) {
+        return this.next(this.parseMultiString)
+      } else {
+        return this.returnNow()
+      }
+    }
+    parseMultiString () {
+      if (this.char === CTRL_M) {
+        return null
+      } else if (this.char === CTRL_J) {
+        return this.next(this.parseMultiStringContent)
+      } else {
+        return this.goto(this.parseMultiStringContent)
+      }
+    }
+    parseMultiStringContent () {
+      do {
+        if (this.char === CHAR_BSOL) {
+          return this.call(this.parseMultiEscape, this.recordMultiEscapeReplacement)
+        } else if (this.char === CHAR_QUOT) {
+          return this.next(this.parseMultiEnd)
+        } else if (this.char === Parser.END) {
+          throw this.error(new TomlError('Unterminated multi-line string'))
+        } else if (this.char === CHAR_DEL || (this.char <= CTRL_CHAR_BOUNDARY && this.char !== CTRL_I && this.char !== CTRL_J && this.char !== CTRL_M)) {
+          throw this.errorControlCharIn('strings')
+        } else {
+          this.consume()
+        }
+      } while (this.nextChar())
+    }
+    errorControlCharIn (type) {
+      let displayCode = '\\u00'
+      if (this.char < 16) {
+        displayCode += '0'
+      }
+      displayCode += this.char.toString(16)
+
+      return this.error(new TomlError(`Control characters (codes < 0x1f and 0x7f) are not allowed in ${type}, use ${displayCode} instead`))
+    }
+    recordMultiEscapeReplacement (replacement) {
+      this.state.buf += replacement
+      return this.goto(this.parseMultiStringContent)
+    }
+    parseMultiEnd () {
+      if (this.char === CHAR_QUOT) {
+        return this.next(this.parseMultiEnd2)
+      } else {
+        this.state.buf += '"'
+        return this.goto(this.parseMultiStringContent)
+      }
+    }
+    parseMultiEnd2 () {
+      if (this.char === CHAR_QUOT) {
+        return this.next(this.parseMultiEnd3)
+      } else {
+        this.state.buf += '""'
+        return this.goto(this.parseMultiStringContent)
+      }
+    }
+    parseMultiEnd3 () {
+      if (this.char === CHAR_QUOT) {
+        this.state.buf += '"'
+        return this.next(this.parseMultiEnd4)
+      } else {
+        return this.returnNow()
+      }
+    }
+    parseMultiEnd4 () {
+      if (this.char === CHAR_QUOT) {
+        this.state.buf += '"'
+        return this.return()
+      } else {
+        return this.returnNow()
+      }
+    }
+    parseMultiEscape () {
+      if (this.char === CTRL_M || this.char === CTRL_J) {
+        return this.next(this.parseMultiTrim)
+      } else if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return this.next(this.parsePreMultiTrim)
+      } else {
+        return this.goto(this.parseEscape)
+      }
+    }
+    parsePreMultiTrim () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else if (this.char === CTRL_M || this.char === CTRL_J) {
+        return this.next(this.parseMultiTrim)
+      } else {
+        throw this.error(new TomlError("Can't escape whitespace"))
+      }
+    }
+    parseMultiTrim () {
+      // explicitly whitespace here, END should follow the same path as chars
+      if (this.char === CTRL_J || this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M) {
+        return null
+      } else {
+        return this.returnNow()
+      }
+    }
+    parseEscape () {
+      if (this.char in escapes) {
+        return this.return(escapes[this.char])
+      } else if (this.char === CHAR_u) {
+        return this.call(this.parseSmallUnicode, this.parseUnicodeReturn)
+      } else if (this.char === CHAR_U) {
+        return this.call(this.parseLargeUnicode, this.parseUnicodeReturn)
+      } else {
+        throw this.error(new TomlError('Unknown escape character: ' + this.char))
+      }
+    }
+    parseUnicodeReturn (char) {
+      try {
+        const codePoint = parseInt(char, 16)
+        if (codePoint >= SURROGATE_FIRST && codePoint <= SURROGATE_LAST) {
+          throw this.error(new TomlError('Invalid unicode, character in range 0xD800 - 0xDFFF is reserved'))
+        }
+        return this.returnNow(String.fromCodePoint(codePoint))
+      } catch (err) {
+        throw this.error(TomlError.wrap(err))
+      }
+    }
+    parseSmallUnicode () {
+      if (!isHexit(this.char)) {
+        throw this.error(new TomlError('Invalid character in unicode sequence, expected hex'))
+      } else {
+        this.consume()
+        if (this.state.buf.length >= 4) return this.return()
+      }
+    }
+    parseLargeUnicode () {
+      if (!isHexit(this.char)) {
+        throw this.error(new TomlError('Invalid character in unicode sequence, expected hex'))
+      } else {
+        this.consume()
+        if (this.state.buf.length >= 8) return this.return()
+      }
+    }
+
+    /* NUMBERS */
+    parseNumberSign () {
+      this.consume()
+      return this.next(this.parseMaybeSignedInfOrNan)
+    }
+    parseMaybeSignedInfOrNan () {
+      if (this.char === CHAR_i) {
+        return this.next(this.parseInf)
+      } else if (this.char === CHAR_n) {
+        return this.next(this.parseNan)
+      } else {
+        return this.callNow(this.parseNoUnder, this.parseNumberIntegerStart)
+      }
+    }
+    parseNumberIntegerStart () {
+      if (this.char === CHAR_0) {
+        this.consume()
+        return this.next(this.parseNumberIntegerExponentOrDecimal)
+      } else {
+        return this.goto(this.parseNumberInteger)
+      }
+    }
+    parseNumberIntegerExponentOrDecimal () {
+      if (this.char === CHAR_PERIOD) {
+        this.consume()
+        return this.call(this.parseNoUnder, this.parseNumberFloat)
+      } else if (this.char === CHAR_E || this.char === CHAR_e) {
+        this.consume()
+        return this.next(this.parseNumberExponentSign)
+      } else {
+        return this.returnNow(Integer(this.state.buf))
+      }
+    }
+    parseNumberInteger () {
+      if (isDigit(this.char)) {
+        this.consume()
+      } else if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnder)
+      } else if (this.char === CHAR_E || this.char === CHAR_e) {
+        this.consume()
+        return this.next(this.parseNumberExponentSign)
+      } else if (this.char === CHAR_PERIOD) {
+        this.consume()
+        return this.call(this.parseNoUnder, this.parseNumberFloat)
+      } else {
+        const result = Integer(this.state.buf)
+        /* istanbul ignore if */
+        if (result.isNaN()) {
+          throw this.error(new TomlError('Invalid number'))
+        } else {
+          return this.returnNow(result)
+        }
+      }
+    }
+    parseNoUnder () {
+      if (this.char === CHAR_LOWBAR || this.char === CHAR_PERIOD || this.char === CHAR_E || this.char === CHAR_e) {
+        throw this.error(new TomlError('Unexpected character, expected digit'))
+      } else if (this.atEndOfWord()) {
+        throw this.error(new TomlError('Incomplete number'))
+      }
+      return this.returnNow()
+    }
+    parseNoUnderHexOctBinLiteral () {
+      if (this.char === CHAR_LOWBAR || this.char === CHAR_PERIOD) {
+        throw this.error(new TomlError('Unexpected character, expected digit'))
+      } else if (this.atEndOfWord()) {
+        throw this.error(new TomlError('Incomplete number'))
+      }
+      return this.returnNow()
+    }
+    parseNumberFloat () {
+      if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnder, this.parseNumberFloat)
+      } else if (isDigit(this.char)) {
+        this.consume()
+      } else if (this.char === CHAR_E || this.char === CHAR_e) {
+        this.consume()
+        return this.next(this.parseNumberExponentSign)
+      } else {
+        return this.returnNow(Float(this.state.buf))
+      }
+    }
+    parseNumberExponentSign () {
+      if (isDigit(this.char)) {
+        return this.goto(this.parseNumberExponent)
+      } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+        this.consume()
+        this.call(this.parseNoUnder, this.parseNumberExponent)
+      } else {
+        throw this.error(new TomlError('Unexpected character, expected -, + or digit'))
+      }
+    }
+    parseNumberExponent () {
+      if (isDigit(this.char)) {
+        this.consume()
+      } else if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnder)
+      } else {
+        return this.returnNow(Float(this.state.buf))
+      }
+    }
+
+    /* NUMBERS or DATETIMES  */
+    parseNumberOrDateTime () {
+      if (this.char === CHAR_0) {
+        this.consume()
+        return this.next(this.parseNumberBaseOrDateTime)
+      } else {
+        return this.goto(this.parseNumberOrDateTimeOnly)
+      }
+    }
+    parseNumberOrDateTimeOnly () {
+      // note, if two zeros are in a row then it MUST be a date
+      if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnder, this.parseNumberInteger)
+      } else if (isDigit(this.char)) {
+        this.consume()
+        if (this.state.buf.length > 4) this.next(this.parseNumberInteger)
+      } else if (this.char === CHAR_E || this.char === CHAR_e) {
+        this.consume()
+        return this.next(this.parseNumberExponentSign)
+      } else if (this.char === CHAR_PERIOD) {
+        this.consume()
+        return this.call(this.parseNoUnder, this.parseNumberFloat)
+      } else if (this.char === CHAR_HYPHEN) {
+        return this.goto(this.parseDateTime)
+      } else if (this.char === CHAR_COLON) {
+        return this.goto(this.parseOnlyTimeHour)
+      } else {
+        return this.returnNow(Integer(this.state.buf))
+      }
+    }
+    parseDateTimeOnly () {
+      if (this.state.buf.length < 4) {
+        if (isDigit(this.char)) {
+          return this.consume()
+        } else if (this.char === CHAR_COLON) {
+          return this.goto(this.parseOnlyTimeHour)
+        } else {
+          throw this.error(new TomlError('Expected digit while parsing year part of a date'))
+        }
+      } else {
+        if (this.char === CHAR_HYPHEN) {
+          return this.goto(this.parseDateTime)
+        } else {
+          throw this.error(new TomlError('Expected hyphen (-) while parsing year part of date'))
+        }
+      }
+    }
+    parseNumberBaseOrDateTime () {
+      if (this.char === CHAR_b) {
+        this.consume()
+        return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerBin)
+      } else if (this.char === CHAR_o) {
+        this.consume()
+        return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerOct)
+      } else if (this.char === CHAR_x) {
+        this.consume()
+        return this.call(this.parseNoUnderHexOctBinLiteral, this.parseIntegerHex)
+      } else if (this.char === CHAR_PERIOD) {
+        return this.goto(this.parseNumberInteger)
+      } else if (isDigit(this.char)) {
+        return this.goto(this.parseDateTimeOnly)
+      } else {
+        return this.returnNow(Integer(this.state.buf))
+      }
+    }
+    parseIntegerHex () {
+      if (isHexit(this.char)) {
+        this.consume()
+      } else if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnderHexOctBinLiteral)
+      } else {
+        const result = Integer(this.state.buf)
+        /* istanbul ignore if */
+        if (result.isNaN()) {
+          throw this.error(new TomlError('Invalid number'))
+        } else {
+          return this.returnNow(result)
+        }
+      }
+    }
+    parseIntegerOct () {
+      if (isOctit(this.char)) {
+        this.consume()
+      } else if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnderHexOctBinLiteral)
+      } else {
+        const result = Integer(this.state.buf)
+        /* istanbul ignore if */
+        if (result.isNaN()) {
+          throw this.error(new TomlError('Invalid number'))
+        } else {
+          return this.returnNow(result)
+        }
+      }
+    }
+    parseIntegerBin () {
+      if (isBit(this.char)) {
+        this.consume()
+      } else if (this.char === CHAR_LOWBAR) {
+        return this.call(this.parseNoUnderHexOctBinLiteral)
+      } else {
+        const result = Integer(this.state.buf)
+        /* istanbul ignore if */
+        if (result.isNaN()) {
+          throw this.error(new TomlError('Invalid number'))
+        } else {
+          return this.returnNow(result)
+        }
+      }
+    }
+
+    /* DATETIME */
+    parseDateTime () {
+      // we enter here having just consumed the year and about to consume the hyphen
+      if (this.state.buf.length < 4) {
+        throw this.error(new TomlError('Years less than 1000 must be zero padded to four characters'))
+      }
+      this.state.result = this.state.buf
+      this.state.buf = ''
+      return this.next(this.parseDateMonth)
+    }
+    parseDateMonth () {
+      if (this.char === CHAR_HYPHEN) {
+        if (this.state.buf.length < 2) {
+          throw this.error(new TomlError('Months less than 10 must be zero padded to two characters'))
+        }
+        this.state.result += '-' + this.state.buf
+        this.state.buf = ''
+        return this.next(this.parseDateDay)
+      } else if (isDigit(this.char)) {
+        this.consume()
+      } else {
+        throw this.error(new TomlError('Incomplete datetime'))
+      }
+    }
+    parseDateDay () {
+      if (this.char === CHAR_T || this.char === CHAR_SP) {
+        if (this.state.buf.length < 2) {
+          throw this.error(new TomlError('Days less than 10 must be zero padded to two characters'))
+        }
+        this.state.result += '-' + this.state.buf
+        this.state.buf = ''
+        return this.next(this.parseStartTimeHour)
+      } else if (this.atEndOfWord()) {
+        return this.returnNow(createDate(this.state.result + '-' + this.state.buf))
+      } else if (isDigit(this.char)) {
+        this.consume()
+      } else {
+        throw this.error(new TomlError('Incomplete datetime'))
+      }
+    }
+    parseStartTimeHour () {
+      if (this.atEndOfWord()) {
+        return this.returnNow(createDate(this.state.result))
+      } else {
+        return this.goto(this.parseTimeHour)
+      }
+    }
+    parseTimeHour () {
+      if (this.char === CHAR_COLON) {
+        if (this.state.buf.length < 2) {
+          throw this.error(new TomlError('Hours less than 10 must be zero padded to two characters'))
+        }
+        this.state.result += 'T' + this.state.buf
+        this.state.buf = ''
+        return this.next(this.parseTimeMin)
+      } else if (isDigit(this.char)) {
+        this.consume()
+      } else {
+        throw this.error(new TomlError('Incomplete datetime'))
+      }
+    }
+    parseTimeMin () {
+      if (this.state.buf.length < 2 && isDigit(this.char)) {
+        this.consume()
+      } else if (this.state.buf.length === 2 && this.char === CHAR_COLON) {
+        this.state.result += ':' + this.state.buf
+        this.state.buf = ''
+        return this.next(this.parseTimeSec)
+      } else {
+        throw this.error(new TomlError('Incomplete datetime'))
+      }
+    }
+    parseTimeSec () {
+      if (isDigit(this.char)) {
+        this.consume()
+        if (this.state.buf.length === 2) {
+          this.state.result += ':' + this.state.buf
+          this.state.buf = ''
+          return this.next(this.parseTimeZoneOrFraction)
+        }
+      } else {
+        throw this.error(new TomlError('Incomplete datetime'))
+      }
+    }
+
+    parseOnlyTimeHour () {
+      /* istanbul ignore else */
+      if (this.char === CHAR_COLON) {
+        if (this.state.buf.length < 2) {
+          throw this.error(new TomlError('Hours less than 10 must be zero padded to two characters'))
+        }
+        this.state.result = this.state.buf
+        this.state.buf = ''
+        return this.next(this.parseOnlyTimeMin)
+      } else {
+        throw this.error(new TomlError('Incomplete time'))
+      }
+    }
+    parseOnlyTimeMin () {
+      if (this.state.buf.length < 2 && isDigit(this.char)) {
+        this.consume()
+      } else if (this.state.buf.length === 2 && this.char === CHAR_COLON) {
+        this.state.result += ':' + this.state.buf
+        this.state.buf = ''
+        return this.next(this.parseOnlyTimeSec)
+      } else {
+        throw this.error(new TomlError('Incomplete time'))
+      }
+    }
+    parseOnlyTimeSec () {
+      if (isDigit(this.char)) {
+        this.consume()
+        if (this.state.buf.length === 2) {
+          return this.next(this.parseOnlyTimeFractionMaybe)
+        }
+      } else {
+        throw this.error(new TomlError('Incomplete time'))
+      }
+    }
+    parseOnlyTimeFractionMaybe () {
+      this.state.result += ':' + this.state.buf
+      if (this.char === CHAR_PERIOD) {
+        this.state.buf = ''
+        this.next(this.parseOnlyTimeFraction)
+      } else {
+        return this.return(createTime(this.state.result))
+      }
+    }
+    parseOnlyTimeFraction () {
+      if (isDigit(this.char)) {
+        this.consume()
+      } else if (this.atEndOfWord()) {
+        if (this.state.buf.length === 0) throw this.error(new TomlError('Expected digit in milliseconds'))
+        return this.returnNow(createTime(this.state.result + '.' + this.state.buf))
+      } else {
+        throw this.error(new TomlError('Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z'))
+      }
+    }
+
+    parseTimeZoneOrFraction () {
+      if (this.char === CHAR_PERIOD) {
+        this.consume()
+        this.next(this.parseDateTimeFraction)
+      } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+        this.consume()
+        this.next(this.parseTimeZoneHour)
+      } else if (this.char === CHAR_Z) {
+        this.consume()
+        return this.return(createDateTime(this.state.result + this.state.buf))
+      } else if (this.atEndOfWord()) {
+        return this.returnNow(createDateTimeFloat(this.state.result + this.state.buf))
+      } else {
+        throw this.error(new TomlError('Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z'))
+      }
+    }
+    parseDateTimeFraction () {
+      if (isDigit(this.char)) {
+        this.consume()
+      } else if (this.state.buf.length === 1) {
+        throw this.error(new TomlError('Expected digit in milliseconds'))
+      } else if (this.char === CHAR_HYPHEN || this.char === CHAR_PLUS) {
+        this.consume()
+        this.next(this.parseTimeZoneHour)
+      } else if (this.char === CHAR_Z) {
+        this.consume()
+        return this.return(createDateTime(this.state.result + this.state.buf))
+      } else if (this.atEndOfWord()) {
+        return this.returnNow(createDateTimeFloat(this.state.result + this.state.buf))
+      } else {
+        throw this.error(new TomlError('Unexpected character in datetime, expected period (.), minus (-), plus (+) or Z'))
+      }
+    }
+    parseTimeZoneHour () {
+      if (isDigit(this.char)) {
+        this.consume()
+        // FIXME: No more regexps
+        if (/\d\d$/.test(this.state.buf)) return this.next(this.parseTimeZoneSep)
+      } else {
+        throw this.error(new TomlError('Unexpected character in datetime, expected digit'))
+      }
+    }
+    parseTimeZoneSep () {
+      if (this.char === CHAR_COLON) {
+        this.consume()
+        this.next(this.parseTimeZoneMin)
+      } else {
+        throw this.error(new TomlError('Unexpected character in datetime, expected colon'))
+      }
+    }
+    parseTimeZoneMin () {
+      if (isDigit(this.char)) {
+        this.consume()
+        if (/\d\d$/.test(this.state.buf)) return this.return(createDateTime(this.state.result + this.state.buf))
+      } else {
+        throw this.error(new TomlError('Unexpected character in datetime, expected digit'))
+      }
+    }
+
+    /* BOOLEAN */
+    parseBoolean () {
+      /* istanbul ignore else */
+      if (this.char === CHAR_t) {
+        this.consume()
+        return this.next(this.parseTrue_r)
+      } else if (this.char === CHAR_f) {
+        this.consume()
+        return this.next(this.parseFalse_a)
+      }
+    }
+    parseTrue_r () {
+      if (this.char === CHAR_r) {
+        this.consume()
+        return this.next(this.parseTrue_u)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+    parseTrue_u () {
+      if (this.char === CHAR_u) {
+        this.consume()
+        return this.next(this.parseTrue_e)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+    parseTrue_e () {
+      if (this.char === CHAR_e) {
+        return this.return(true)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+
+    parseFalse_a () {
+      if (this.char === CHAR_a) {
+        this.consume()
+        return this.next(this.parseFalse_l)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+
+    parseFalse_l () {
+      if (this.char === CHAR_l) {
+        this.consume()
+        return this.next(this.parseFalse_s)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+
+    parseFalse_s () {
+      if (this.char === CHAR_s) {
+        this.consume()
+        return this.next(this.parseFalse_e)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+
+    parseFalse_e () {
+      if (this.char === CHAR_e) {
+        return this.return(false)
+      } else {
+        throw this.error(new TomlError('Invalid boolean, expected true or false'))
+      }
+    }
+
+    /* INLINE LISTS */
+    parseInlineList () {
+      if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M || this.char === CTRL_J) {
+        return null
+      } else if (this.char === Parser.END) {
+        throw this.error(new TomlError('Unterminated inline array'))
+      } else if (this.char === CHAR_NUM) {
+        return this.call(this.parseComment)
+      } else if (this.char === CHAR_RSQB) {
+        return this.return(this.state.resultArr || InlineList())
+      } else {
+        return this.callNow(this.parseValue, this.recordInlineListValue)
+      }
+    }
+    recordInlineListValue (value) {
+      if (!this.state.resultArr) {
+        this.state.resultArr = InlineList(tomlType(value))
+      }
+      if (isFloat(value) || isInteger(value)) {
+        // unbox now that we've verified they're ok
+        this.state.resultArr.push(value.valueOf())
+      } else {
+        this.state.resultArr.push(value)
+      }
+      return this.goto(this.parseInlineListNext)
+    }
+    parseInlineListNext () {
+      if (this.char === CHAR_SP || this.char === CTRL_I || this.char === CTRL_M || this.char === CTRL_J) {
+        return null
+      } else if (this.char === CHAR_NUM) {
+        return this.call(this.parseComment)
+      } else if (this.char === CHAR_COMMA) {
+        return this.next(this.parseInlineList)
+      } else if (this.char === CHAR_RSQB) {
+        return this.goto(this.parseInlineList)
+      } else {
+        throw this.error(new TomlError('Invalid character, expected whitespace, comma (,) or close bracket (])'))
+      }
+    }
+
+    /* INLINE TABLE */
+    parseInlineTable () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
+        throw this.error(new TomlError('Unterminated inline array'))
+      } else if (this.char === CHAR_RCUB) {
+        return this.return(this.state.resultTable || InlineTable())
+      } else {
+        if (!this.state.resultTable) this.state.resultTable = InlineTable()
+        return this.callNow(this.parseAssign, this.recordInlineTableValue)
+      }
+    }
+    recordInlineTableValue (kv) {
+      let target = this.state.resultTable
+      let finalKey = kv.key.pop()
+      for (let kw of kv.key) {
+        if (hasKey(target, kw) && (!isTable(target[kw]) || target[kw][_declared])) {
+          throw this.error(new TomlError("Can't redefine existing key"))
+        }
+        target = target[kw] = target[kw] || Table()
+      }
+      if (hasKey(target, finalKey)) {
+        throw this.error(new TomlError("Can't redefine existing key"))
+      }
+      if (isInteger(kv.value) || isFloat(kv.value)) {
+        target[finalKey] = kv.value.valueOf()
+      } else {
+        target[finalKey] = kv.value
+      }
+      return this.goto(this.parseInlineTableNext)
+    }
+    parseInlineTableNext () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
+        throw this.error(new TomlError('Unterminated inline array'))
+      } else if (this.char === CHAR_COMMA) {
+        return this.next(this.parseInlineTablePostComma)
+      } else if (this.char === CHAR_RCUB) {
+        return this.goto(this.parseInlineTable)
+      } else {
+        throw this.error(new TomlError('Invalid character, expected whitespace, comma (,) or close bracket (])'))
+      }
+    }
+    parseInlineTablePostComma () {
+      if (this.char === CHAR_SP || this.char === CTRL_I) {
+        return null
+      } else if (this.char === Parser.END || this.char === CHAR_NUM || this.char === CTRL_J || this.char === CTRL_M) {
+        throw this.error(new TomlError('Unterminated inline array'))
+      } else if (this.char === CHAR_COMMA) {
+        throw this.error(new TomlError('Empty elements in inline tables are not permitted'))
+      } else if (this.char === CHAR_RCUB) {
+        throw this.error(new TomlError('Trailing commas in inline tables are not permitted'))
+      } else {
+        return this.goto(this.parseInlineTable)
+      }
+    }
+  }
+  return TOMLParser
+}
+
+
+/***/ }),
+
+/***/ 7072:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+module.exports = parseAsync
+
+const TOMLParser = __nccwpck_require__(2862)
+const prettyError = __nccwpck_require__(7349)
+
+function parseAsync (str, opts) {
+  if (!opts) opts = {}
+  const index = 0
+  const blocksize = opts.blocksize || 40960
+  const parser = new TOMLParser()
+  return new Promise((resolve, reject) => {
+    setImmediate(parseAsyncNext, index, blocksize, resolve, reject)
+  })
+  function parseAsyncNext (index, blocksize, resolve, reject) {
+    if (index >= str.length) {
+      try {
+        return resolve(parser.finish())
+      } catch (err) {
+        return reject(prettyError(err, str))
+      }
+    }
+    try {
+      parser.parse(str.slice(index, index + blocksize))
+      setImmediate(parseAsyncNext, index + blocksize, blocksize, resolve, reject)
+    } catch (err) {
+      reject(prettyError(err, str))
+    }
+  }
+}
+
+
+/***/ }),
+
+/***/ 7349:
+/***/ ((module) => {
+
+
+module.exports = prettyError
+
+function prettyError (err, buf) {
+  /* istanbul ignore if */
+  if (err.pos == null || err.line == null) return err
+  let msg = err.message
+  msg += ` at row ${err.line + 1}, col ${err.col + 1}, pos ${err.pos}:\n`
+
+  /* istanbul ignore else */
+  if (buf && buf.split) {
+    const lines = buf.split(/\n/)
+    const lineNumWidth = String(Math.min(lines.length, err.line + 3)).length
+    let linePadding = ' '
+    while (linePadding.length < lineNumWidth) linePadding += ' '
+    for (let ii = Math.max(0, err.line - 1); ii < Math.min(lines.length, err.line + 2); ++ii) {
+      let lineNum = String(ii + 1)
+      if (lineNum.length < lineNumWidth) lineNum = ' ' + lineNum
+      if (err.line === ii) {
+        msg += lineNum + '> ' + lines[ii] + '\n'
+        msg += linePadding + '  '
+        for (let hh = 0; hh < err.col; ++hh) {
+          msg += ' '
+        }
+        msg += '^\n'
+      } else {
+        msg += lineNum + ': ' + lines[ii] + '\n'
+      }
+    }
+  }
+  err.message = msg + '\n'
+  return err
+}
+
+
+/***/ }),
+
+/***/ 6874:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+module.exports = parseStream
+
+const stream = __nccwpck_require__(2203)
+const TOMLParser = __nccwpck_require__(2862)
+
+function parseStream (stm) {
+  if (stm) {
+    return parseReadable(stm)
+  } else {
+    return parseTransform(stm)
+  }
+}
+
+function parseReadable (stm) {
+  const parser = new TOMLParser()
+  stm.setEncoding('utf8')
+  return new Promise((resolve, reject) => {
+    let readable
+    let ended = false
+    let errored = false
+    function finish () {
+      ended = true
+      if (readable) return
+      try {
+        resolve(parser.finish())
+      } catch (err) {
+        reject(err)
+      }
+    }
+    function error (err) {
+      errored = true
+      reject(err)
+    }
+    stm.once('end', finish)
+    stm.once('error', error)
+    readNext()
+
+    function readNext () {
+      readable = true
+      let data
+      while ((data = stm.read()) !== null) {
+        try {
+          parser.parse(data)
+        } catch (err) {
+          return error(err)
+        }
+      }
+      readable = false
+      /* istanbul ignore if */
+      if (ended) return finish()
+      /* istanbul ignore if */
+      if (errored) return
+      stm.once('readable', readNext)
+    }
+  })
+}
+
+function parseTransform () {
+  const parser = new TOMLParser()
+  return new stream.Transform({
+    objectMode: true,
+    transform (chunk, encoding, cb) {
+      try {
+        parser.parse(chunk.toString(encoding))
+      } catch (err) {
+        this.emit('error', err)
+      }
+      cb()
+    },
+    flush (cb) {
+      try {
+        this.push(parser.finish())
+      } catch (err) {
+        this.emit('error', err)
+      }
+      cb()
+    }
+  })
+}
+
+
+/***/ }),
+
+/***/ 4171:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+module.exports = parseString
+
+const TOMLParser = __nccwpck_require__(2862)
+const prettyError = __nccwpck_require__(7349)
+
+function parseString (str) {
+  if (global.Buffer && global.Buffer.isBuffer(str)) {
+    str = str.toString('utf8')
+  }
+  const parser = new TOMLParser()
+  try {
+    parser.parse(str)
+    return parser.finish()
+  } catch (err) {
+    throw prettyError(err, str)
+  }
+}
+
+
+/***/ }),
+
+/***/ 9185:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+module.exports = __nccwpck_require__(4171)
+module.exports.async = __nccwpck_require__(7072)
+module.exports.stream = __nccwpck_require__(6874)
+module.exports.prettyError = __nccwpck_require__(7349)
+
+
+/***/ }),
+
+/***/ 3887:
+/***/ ((module) => {
+
+
+module.exports = stringify
+module.exports.value = stringifyInline
+
+function stringify (obj) {
+  if (obj === null) throw typeError('null')
+  if (obj === void (0)) throw typeError('undefined')
+  if (typeof obj !== 'object') throw typeError(typeof obj)
+
+  if (typeof obj.toJSON === 'function') obj = obj.toJSON()
+  if (obj == null) return null
+  const type = tomlType(obj)
+  if (type !== 'table') throw typeError(type)
+  return stringifyObject('', '', obj)
+}
+
+function typeError (type) {
+  return new Error('Can only stringify objects, not ' + type)
+}
+
+function getInlineKeys (obj) {
+  return Object.keys(obj).filter(key => isInline(obj[key]))
+}
+function getComplexKeys (obj) {
+  return Object.keys(obj).filter(key => !isInline(obj[key]))
+}
+
+function toJSON (obj) {
+  let nobj = Array.isArray(obj) ? [] : Object.prototype.hasOwnProperty.call(obj, '__proto__') ? {['__proto__']: undefined} : {}
+  for (let prop of Object.keys(obj)) {
+    if (obj[prop] && typeof obj[prop].toJSON === 'function' && !('toISOString' in obj[prop])) {
+      nobj[prop] = obj[prop].toJSON()
+    } else {
+      nobj[prop] = obj[prop]
+    }
+  }
+  return nobj
+}
+
+function stringifyObject (prefix, indent, obj) {
+  obj = toJSON(obj)
+  let inlineKeys
+  let complexKeys
+  inlineKeys = getInlineKeys(obj)
+  complexKeys = getComplexKeys(obj)
+  const result = []
+  const inlineIndent = indent || ''
+  inlineKeys.forEach(key => {
+    var type = tomlType(obj[key])
+    if (type !== 'undefined' && type !== 'null') {
+      result.push(inlineIndent + stringifyKey(key) + ' = ' + stringifyAnyInline(obj[key], true))
+    }
+  })
+  if (result.length > 0) result.push('')
+  const complexIndent = prefix && inlineKeys.length > 0 ? indent + '  ' : ''
+  complexKeys.forEach(key => {
+    result.push(stringifyComplex(prefix, complexIndent, key, obj[key]))
+  })
+  return result.join('\n')
+}
+
+function isInline (value) {
+  switch (tomlType(value)) {
+    case 'undefined':
+    case 'null':
+    case 'integer':
+    case 'nan':
+    case 'float':
+    case 'boolean':
+    case 'string':
+    case 'datetime':
+      return true
+    case 'array':
+      return value.length === 0 || tomlType(value[0]) !== 'table'
+    case 'table':
+      return Object.keys(value).length === 0
+    /* istanbul ignore next */
+    default:
+      return false
+  }
+}
+
+function tomlType (value) {
+  if (value === undefined) {
+    return 'undefined'
+  } else if (value === null) {
+    return 'null'
+  /* eslint-disable valid-typeof */
+  } else if (typeof value === 'bigint' || (Number.isInteger(value) && !Object.is(value, -0))) {
+    return 'integer'
+  } else if (typeof value === 'number') {
+    return 'float'
+  } else if (typeof value === 'boolean') {
+    return 'boolean'
+  } else if (typeof value === 'string') {
+    return 'string'
+  } else if ('toISOString' in value) {
+    return isNaN(value) ? 'undefined' : 'datetime'
+  } else if (Array.isArray(value)) {
+    return 'array'
+  } else {
+    return 'table'
+  }
+}
+
+function stringifyKey (key) {
+  const keyStr = String(key)
+  if (/^[-A-Za-z0-9_]+$/.test(keyStr)) {
+    return keyStr
+  } else {
+    return stringifyBasicString(keyStr)
+  }
+}
+
+function stringifyBasicString (str) {
+  return '"' + escapeString(str).replace(/"/g, '\\"') + '"'
+}
+
+function stringifyLiteralString (str) {
+  return "'" + str + "'"
+}
+
+function numpad (num, str) {
+  while (str.length < num) str = '0' + str
+  return str
+}
+
+function escapeString (str) {
+  return str.replace(/\\/g, '\\\\')
+    .replace(/[\b]/g, '\\b')
+    .replace(/\t/g, '\\t')
+    .replace(/\n/g, '\\n')
+    .replace(/\f/g, '\\f')
+    .replace(/\r/g, '\\r')
+    /* eslint-disable no-control-regex */
+    .replace(/([\u0000-\u001f\u007f])/, c => '\\u' + numpad(4, c.codePointAt(0).toString(16)))
+    /* eslint-enable no-control-regex */
+}
+
+function stringifyMultilineString (str) {
+  let escaped = str.split(/\n/).map(str => {
+    return escapeString(str).replace(/"(?="")/g, '\\"')
+  }).join('\n')
+  if (escaped.slice(-1) === '"') escaped += '\\\n'
+  return '"""\n' + escaped + '"""'
+}
+
+function stringifyAnyInline (value, multilineOk) {
+  let type = tomlType(value)
+  if (type === 'string') {
+    if (multilineOk && /\n/.test(value)) {
+      type = 'string-multiline'
+    } else if (!/[\b\t\n\f\r']/.test(value) && /"/.test(value)) {
+      type = 'string-literal'
+    }
+  }
+  return stringifyInline(value, type)
+}
+
+function stringifyInline (value, type) {
+  /* istanbul ignore if */
+  if (!type) type = tomlType(value)
+  switch (type) {
+    case 'string-multiline':
+      return stringifyMultilineString(value)
+    case 'string':
+      return stringifyBasicString(value)
+    case 'string-literal':
+      return stringifyLiteralString(value)
+    case 'integer':
+      return stringifyInteger(value)
+    case 'float':
+      return stringifyFloat(value)
+    case 'boolean':
+      return stringifyBoolean(value)
+    case 'datetime':
+      return stringifyDatetime(value)
+    case 'array':
+      return stringifyInlineArray(value.filter(_ => tomlType(_) !== 'null' && tomlType(_) !== 'undefined' && tomlType(_) !== 'nan'))
+    case 'table':
+      return stringifyInlineTable(value)
+    /* istanbul ignore next */
+    default:
+      throw typeError(type)
+  }
+}
+
+function stringifyInteger (value) {
+  /* eslint-disable security/detect-unsafe-regex */
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, '_')
+}
+
+function stringifyFloat (value) {
+  if (value === Infinity) {
+    return 'inf'
+  } else if (value === -Infinity) {
+    return '-inf'
+  } else if (Object.is(value, NaN)) {
+    return 'nan'
+  } else if (Object.is(value, -0)) {
+    return '-0.0'
+  }
+  const [int, dec] = String(value).split('.')
+  return stringifyInteger(int) + '.' + dec
+}
+
+function stringifyBoolean (value) {
+  return String(value)
+}
+
+function stringifyDatetime (value) {
+  return value.toISOString()
+}
+
+function stringifyInlineArray (values) {
+  values = toJSON(values)
+  let result = '['
+  const stringified = values.map(_ => stringifyInline(_))
+  if (stringified.join(', ').length > 60 || /\n/.test(stringified)) {
+    result += '\n  ' + stringified.join(',\n  ') + '\n'
+  } else {
+    result += ' ' + stringified.join(', ') + (stringified.length > 0 ? ' ' : '')
+  }
+  return result + ']'
+}
+
+function stringifyInlineTable (value) {
+  value = toJSON(value)
+  const result = []
+  Object.keys(value).forEach(key => {
+    result.push(stringifyKey(key) + ' = ' + stringifyAnyInline(value[key], false))
+  })
+  return '{ ' + result.join(', ') + (result.length > 0 ? ' ' : '') + '}'
+}
+
+function stringifyComplex (prefix, indent, key, value) {
+  const valueType = tomlType(value)
+  /* istanbul ignore else */
+  if (valueType === 'array') {
+    return stringifyArrayOfTables(prefix, indent, key, value)
+  } else if (valueType === 'table') {
+    return stringifyComplexTable(prefix, indent, key, value)
+  } else {
+    throw typeError(valueType)
+  }
+}
+
+function stringifyArrayOfTables (prefix, indent, key, values) {
+  values = toJSON(values)
+  const firstValueType = tomlType(values[0])
+  /* istanbul ignore if */
+  if (firstValueType !== 'table') throw typeError(firstValueType)
+  const fullKey = prefix + stringifyKey(key)
+  let result = ''
+  values.forEach(table => {
+    if (result.length > 0) result += '\n'
+    result += indent + '[[' + fullKey + ']]\n'
+    result += stringifyObject(fullKey + '.', indent, table)
+  })
+  return result
+}
+
+function stringifyComplexTable (prefix, indent, key, value) {
+  const fullKey = prefix + stringifyKey(key)
+  let result = ''
+  if (getInlineKeys(value).length > 0) {
+    result += indent + '[' + fullKey + ']\n'
+  }
+  return result + stringifyObject(fullKey + '.', indent, value)
+}
+
+
+/***/ }),
+
+/***/ 4572:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+exports.parse = __nccwpck_require__(9185)
+/* unused reexport */ __nccwpck_require__(3887)
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -28545,6 +30715,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -31447,8 +33624,8 @@ function error(message, properties = {}) {
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -31577,24 +33754,46 @@ class HostFiles {
         }
         catch (e) {
             const code = e.code;
-            if (code === 'ENOENT' || code === 'ENOTDIR') {
-                if (!privileged || this.host.isRoot)
-                    return null;
-                // A root-only directory can hide a file from us: ask as root.
-                const probe = await this.host.run('test', ['-e', file], {
-                    sudo: true,
-                    allowFailure: true,
-                    quiet: true,
-                });
-                if (probe.code !== 0)
-                    return null;
-            }
-            else if (code !== 'EACCES' || this.host.isRoot) {
+            const missing = code === 'ENOENT' || code === 'ENOTDIR';
+            if (!missing && (code !== 'EACCES' || this.host.isRoot))
                 throw e;
-            }
+            // EACCES: a root-only directory denies the path, whether the file is there or not.
+            if (!(await this.exists(file, privileged || code === 'EACCES')))
+                return null;
             const r = await this.host.run('cat', ['--', file], { sudo: true, quiet: true });
             return Buffer.from(r.stdout, 'utf8');
         }
+    }
+    /** Whether the path exists; as root when `privileged`, since a root-only folder can hide it. */
+    async exists(file, privileged) {
+        try {
+            await promises_namespaceObject.lstat(file);
+            return true;
+        }
+        catch (e) {
+            const code = e.code;
+            const missing = code === 'ENOENT' || code === 'ENOTDIR';
+            if (!missing && (code !== 'EACCES' || this.host.isRoot))
+                throw e;
+            if (missing && (!privileged || this.host.isRoot))
+                return false;
+            const probe = await this.host.run('test', ['-e', file], {
+                sudo: true,
+                allowFailure: true,
+                quiet: true,
+            });
+            return probe.code === 0;
+        }
+    }
+    /** The folders above `file` that do not exist yet, deepest first: writing it creates them. */
+    async missingFolders(file, privileged) {
+        const missing = [];
+        for (let dir = external_node_path_namespaceObject.dirname(file); dir !== external_node_path_namespaceObject.dirname(dir); dir = external_node_path_namespaceObject.dirname(dir)) {
+            if (await this.exists(dir, privileged))
+                break;
+            missing.push(dir);
+        }
+        return missing;
     }
     async mode(file, privileged) {
         try {
@@ -31620,6 +33819,11 @@ class HostFiles {
             mode: original === null ? null : await this.mode(file, privileged),
             privileged,
         };
+        if (original === null) {
+            const folders = await this.missingFolders(file, privileged);
+            if (folders.length > 0)
+                change.createdFolders = folders;
+        }
         this.journal.recordFile(change);
     }
     /** Writes the file (creating its folder), after remembering what was there. */
@@ -31636,6 +33840,11 @@ class HostFiles {
     async restore(change) {
         if (change.original === null) {
             await this.unlink(change.path, change.privileged);
+            for (const dir of change.createdFolders ?? []) {
+                // Only while empty: a folder that holds something else now is no longer only ours.
+                if (!(await this.removeEmptyFolder(dir, change.privileged)))
+                    break;
+            }
             return;
         }
         await this.put(change.path, Buffer.from(change.original, 'base64'), change.mode ?? 0o644, change.privileged);
@@ -31653,13 +33862,32 @@ class HostFiles {
             return;
         }
         await this.host.run('mkdir', ['-p', '--', external_node_path_namespaceObject.dirname(file)], { sudo: true, quiet: true });
-        // install(1) reads the content from stdin, so no temporary file with our bytes is left
-        // readable by others, and sets the mode in the same step.
-        await this.host.run('install', ['-m', mode.toString(8), '/dev/stdin', file], {
+        // `sudo tee`, as a person would type it: the bytes go on stdin, never into a file of ours.
+        // (`install /dev/stdin` cannot work here: Node gives a child a socket for stdin, and opening
+        // /dev/stdin on a socket fails with ENXIO.)
+        await this.host.run('tee', ['--', file], { sudo: true, input: data, quiet: true });
+        await this.host.run('chmod', [mode.toString(8), '--', file], { sudo: true, quiet: true });
+    }
+    /** Removes an empty folder; false when it is not empty (or gone already). */
+    async removeEmptyFolder(dir, privileged) {
+        if (!privileged || this.host.isRoot) {
+            try {
+                await promises_namespaceObject.rmdir(dir);
+                return true;
+            }
+            catch (e) {
+                const code = e.code;
+                if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT')
+                    return false;
+                throw e;
+            }
+        }
+        const r = await this.host.run('rmdir', ['--', dir], {
             sudo: true,
-            input: data,
+            allowFailure: true,
             quiet: true,
         });
+        return r.code === 0;
     }
     async unlink(file, privileged) {
         if (!privileged || this.host.isRoot) {
@@ -31676,18 +33904,29 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-/** A command that exited non-zero, timed out or could not start; the message ends with its stderr. */
+/** How long a timed-out or cancelled command has to end after SIGTERM before it gets SIGKILL. */
+const KILL_GRACE_MS = 3_000;
+/**
+ * A command that exited non-zero, timed out, was cancelled or could not start; the message ends
+ * with its stderr.
+ */
 class CommandError extends Error {
     argv;
     result;
     timedOut;
-    constructor(argv, result, timedOut = false, options) {
+    cancelled;
+    constructor(argv, result, timedOut = false, options, cancelled = false) {
         const tail = lastLines(result.stderr || result.stdout, 5);
-        const how = timedOut ? 'timed out' : `exited with code ${result.code}`;
+        const how = cancelled
+            ? 'was cancelled'
+            : timedOut
+                ? 'timed out'
+                : `exited with code ${result.code}`;
         super(`\`${argv.join(' ')}\` ${how}${tail ? `: ${tail}` : ''}`, options);
         this.argv = argv;
         this.result = result;
         this.timedOut = timedOut;
+        this.cancelled = cancelled;
         this.name = 'CommandError';
     }
 }
@@ -31721,7 +33960,9 @@ class Host {
         const argv = privileged([cmd, ...args], opts.sudo ?? false, this.isRoot);
         const policy = opts.retry;
         for (let attempt = 1;; attempt++) {
-            const { result, timedOut, spawnError } = await this.once(argv, opts);
+            const { result, timedOut, cancelled, spawnError } = await this.once(argv, opts);
+            if (cancelled)
+                throw new CommandError(argv, result, false, undefined, true);
             if (result.code === 0)
                 return result;
             const canRetry = policy !== undefined &&
@@ -31767,21 +34008,51 @@ class Host {
         return rb;
     }
     async once(argv, opts) {
+        if (opts.signal?.aborted) {
+            return { result: { code: 130, stdout: '', stderr: '' }, timedOut: false, cancelled: true };
+        }
         info(`[command]${argv.join(' ')}`);
         const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
             stdio: ['pipe', 'pipe', 'pipe'],
             env: opts.env ?? process.env,
         });
         let timedOut = false;
+        let cancelled = false;
+        let killTimer;
+        const stop = () => {
+            // SIGTERM first: sudo passes it on to the command it runs as root, which a SIGKILL of sudo
+            // would leave running.
+            child.kill('SIGTERM');
+            killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+        };
         const timer = setTimeout(() => {
+            if (cancelled)
+                return;
             timedOut = true;
-            child.kill('SIGKILL');
+            stop();
         }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+        const onAbort = () => {
+            if (timedOut)
+                return;
+            cancelled = true;
+            stop();
+        };
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        child.on('exit', () => {
+            // A grandchild (a wrapper script's kubectl) can outlive the command and hold its pipes
+            // open; stop reading them, or the stopped command would return only when it ends.
+            if (timedOut || cancelled) {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+            }
+        });
         child.stdin.on('error', () => undefined);
         child.stdin.end(opts.input ?? '');
         const result = await collect(child, !opts.quiet);
         clearTimeout(timer);
-        return { result, timedOut, spawnError: result.spawnError };
+        clearTimeout(killTimer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        return { result, timedOut, cancelled, spawnError: result.spawnError };
     }
 }
 function collect(child, echo = false) {
@@ -31883,6 +34154,13 @@ function defaultPullPolicy(ref) {
 /** The normalised reference with the implicit `:latest` made explicit, as containerd names images. */
 function storedName(ref) {
     return ref.tag || ref.digest ? ref.normalized : `${ref.normalized}:latest`;
+}
+/** Why an image cannot be delivered as asked, or undefined when it can. */
+function deliveryProblem(ref) {
+    if (ref.digest) {
+        return `'${ref.raw}' is pinned by digest, but docker saves and pushes images by tag: name the tag instead, e.g. ${ref.registry === 'docker.io' ? '' : `${ref.registry}/`}${ref.repository.replace(/^library\//, '')}:1.0`;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -32025,14 +34303,19 @@ function parseEnum(input, value, allowed, fallback) {
     return value;
 }
 function parseRef(input, raw) {
+    let ref;
     try {
-        return parseImageRef(raw);
+        ref = parseImageRef(raw);
     }
     catch (e) {
         if (e instanceof ImageRefError)
             throw new InputError(input, e.message);
         throw e;
     }
+    const problem = deliveryProblem(ref);
+    if (problem)
+        throw new InputError(input, problem);
+    return ref;
 }
 function checkRegistrySize(input, size) {
     // The addon's own check: whole Gi, 20 or more (addons/registry/enable).
@@ -32282,24 +34565,42 @@ class MicroK8s {
         return parts.join('\n');
     }
 }
-/** Keeps pod traffic flowing on a runner whose Docker set the FORWARD policy to DROP. */
-async function allowForwarding(host) {
-    const hasDockerUser = (await host.run('iptables', ['-n', '-L', 'DOCKER-USER'], {
-        sudo: true,
-        allowFailure: true,
-        quiet: true,
-    })).code === 0;
-    await host.run('iptables', ['-P', 'FORWARD', 'ACCEPT'], { sudo: true });
-    if (hasDockerUser) {
+/** The policy in `iptables -S FORWARD` (`-P FORWARD DROP`), or undefined if it names none. */
+function forwardPolicy(rules) {
+    return /^-P FORWARD (\S+)/m.exec(rules)?.[1];
+}
+/**
+ * Keeps pod traffic flowing on a runner whose Docker set the FORWARD policy to DROP. With a
+ * journal, each change is recorded before it is made, so the post step can put it back.
+ */
+async function allowForwarding(host, journal) {
+    const iptables = (args, check = false) => host.run('iptables', args, { sudo: true, allowFailure: check, quiet: check });
+    const hasDockerUser = (await iptables(['-n', '-L', 'DOCKER-USER'], true)).code === 0;
+    const policy = forwardPolicy((await iptables(['-S', 'FORWARD'], true)).stdout) ?? 'ACCEPT';
+    if (policy !== 'ACCEPT') {
+        journal?.recordForwarding({ policy, dockerUserRule: false });
+        await iptables(['-P', 'FORWARD', 'ACCEPT']);
+    }
+    if (hasDockerUser && (await iptables(['-C', 'DOCKER-USER', '-j', 'ACCEPT'], true)).code !== 0) {
+        journal?.recordForwarding({ policy, dockerUserRule: true });
+        await iptables(['-I', 'DOCKER-USER', '-j', 'ACCEPT']);
+    }
+    info(`Docker is on this runner, and a FORWARD policy of DROP (Docker's default) cuts pod traffic: the policy ${policy === 'ACCEPT' ? 'was already ACCEPT' : `was ${policy}, now ACCEPT`}${hasDockerUser ? '; DOCKER-USER accepts forwarded traffic' : ''}`);
+}
+/** Puts back what allowForwarding changed. */
+async function restoreForwarding(host, change) {
+    if (change.dockerUserRule) {
+        // A Docker restart since main rebuilt DOCKER-USER without our rule: nothing to delete then.
         const present = await host.run('iptables', ['-C', 'DOCKER-USER', '-j', 'ACCEPT'], {
             sudo: true,
             allowFailure: true,
             quiet: true,
         });
-        if (present.code !== 0)
-            await host.run('iptables', ['-I', 'DOCKER-USER', '-j', 'ACCEPT'], { sudo: true });
+        if (present.code === 0)
+            await host.run('iptables', ['-D', 'DOCKER-USER', '-j', 'ACCEPT'], { sudo: true });
     }
-    info(`Docker is on this runner and sets the iptables FORWARD policy to DROP, which cuts pod traffic: set it to ACCEPT${hasDockerUser ? ' and allowed forwarding in DOCKER-USER' : ''}`);
+    if (change.policy !== 'ACCEPT')
+        await host.run('iptables', ['-P', 'FORWARD', change.policy], { sudo: true });
 }
 
 ;// CONCATENATED MODULE: ./src/snap.ts
@@ -32376,6 +34677,11 @@ function parseSnapList(stdout) {
     if (!row || row.length < 4)
         return undefined;
     return { version: row[1], revision: row[2], tracking: row[3] };
+}
+/** The Kubernetes minor of a MicroK8s snap version: `v1.34.2` → 34; undefined if unreadable. */
+function kubeMinorOf(version) {
+    const m = /^v?1\.(\d+)\b/.exec(version);
+    return m ? Number(m[1]) : undefined;
 }
 /** snap reports `latest/stable` channels as tracking `latest/stable`; older snapd as `stable`. */
 function sameChannel(tracking, channel) {
@@ -32484,9 +34790,14 @@ class Snap {
 
 ;// CONCATENATED MODULE: ./src/state.ts
 
+/** What this process saved: core.getState reads only the STATE_* an earlier step left. */
+const savedHere = new Map();
 const actionsState = {
-    save: (key, value) => saveState(key, value),
-    get: (key) => getState(key),
+    save: (key, value) => {
+        savedHere.set(key, value);
+        saveState(key, value);
+    },
+    get: (key) => savedHere.get(key) ?? getState(key),
 };
 const KEYS = {
     files: 'files',
@@ -32494,6 +34805,7 @@ const KEYS = {
     snapInstalled: 'snap-installed',
     report: 'report',
     mainRan: 'main-ran',
+    forwarding: 'forwarding',
 };
 function readJson(store, key, fallback) {
     const text = store.get(key);
@@ -32544,6 +34856,17 @@ class Journal {
     recordSnapInstalled() {
         this.store.save(KEYS.snapInstalled, 'true');
     }
+    forwarding() {
+        return readJson(this.store, KEYS.forwarding, undefined);
+    }
+    /** Remembers the FORWARD state first found; later calls only add the DOCKER-USER rule. */
+    recordForwarding(change) {
+        const before = this.forwarding();
+        const merged = before
+            ? { ...before, dockerUserRule: before.dockerUserRule || change.dockerUserRule }
+            : change;
+        this.store.save(KEYS.forwarding, JSON.stringify(merged));
+    }
     markMainRan() {
         this.store.save(KEYS.mainRan, 'true');
     }
@@ -32569,7 +34892,10 @@ class PhaseError extends Error {
         this.name = 'PhaseError';
     }
 }
-/** Runs one phase in a log group and records how long it took. */
+/**
+ * Runs one phase in a log group and records how long it took. The report is saved after every
+ * phase, so a main step that is cancelled or killed still leaves the post step what it got done.
+ */
 async function phase(ctx, name, fn) {
     const started = Date.now();
     let ok = false;
@@ -32583,10 +34909,1653 @@ async function phase(ctx, name, fn) {
     }
     finally {
         ctx.report.phases.push({ name, seconds: Math.round((Date.now() - started) / 100) / 10, ok });
+        ctx.journal.saveReport(ctx.report);
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/registries/builtin-registry.ts
+
+
+
+
+/** Where the addon's NodePort service answers; also the `registry` output. */
+const BUILT_IN_REGISTRY = 'localhost:32000';
+const NAMESPACE = 'container-registry';
+const CLAIM = 'registry-claim';
+/**
+ * The `microk8s enable` words for the registry addon: `--size` from 1.25 on, the older
+ * `registry:size=…` on the tracks that predate it (their addon is a bash script that knows only
+ * that form; microk8s-facts §3). An unknown minor (a `latest` track) is a new one.
+ */
+function registryAddon(size, kubeMinor) {
+    const words = kubeMinor !== undefined && kubeMinor <= 24
+        ? [`registry:size=${size}`]
+        : ['registry', '--size', size];
+    return { raw: words.join(' '), name: 'registry', words };
+}
+/** One GET of the registry's API root: its status code, or the error's words. */
+function probe(url) {
+    return new Promise((resolve) => {
+        const req = external_node_http_.get(url, { timeout: 5_000 }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+        req.on('error', (e) => resolve(e.message));
+    });
+}
+async function poll(ctx, what, check, state) {
+    let last = '';
+    for (;;) {
+        const r = await check();
+        if (r === true)
+            return;
+        last = r;
+        if (Date.now() >= ctx.deadline)
+            break;
+        await sleep(2_000);
+    }
+    throw new NotReadyError(what, `${last}\n${await state()}`.trim());
+}
+/**
+ * Enables the built-in registry and waits until it really serves: the storage provisioner and
+ * the registry rolled out, its claim bound, and `GET /v2/` answering 200, all before the timeout.
+ */
+async function enableBuiltInRegistry(ctx) {
+    const addon = registryAddon(ctx.inputs.registrySize, ctx.kubeMinor);
+    await ctx.microk8s.enable(addon, ctx.deadline);
+    // `microk8s status` calls the addon enabled as soon as its deployment exists (addons.yaml).
+    await ctx.microk8s.waitForAddon('registry', ctx.deadline);
+    const state = async () => {
+        const r = await ctx.microk8s.kubectl(['-n', NAMESPACE, 'get', 'pvc,pods', '-o', 'wide'], {
+            allowFailure: true,
+            quiet: true,
+            timeoutMs: 30_000,
+        });
+        return (r.stdout + r.stderr).trimEnd();
+    };
+    await poll(ctx, `The built-in registry's claim ${CLAIM}`, async () => {
+        const r = await ctx.microk8s.kubectl(['-n', NAMESPACE, 'get', 'pvc', CLAIM, '-o', 'jsonpath={.status.phase}'], { allowFailure: true, quiet: true, timeoutMs: 30_000 });
+        const phase = r.stdout.trim();
+        return phase === 'Bound' || `${CLAIM} is ${phase || r.stderr.trim() || 'missing'}`;
+    }, state);
+    const url = `http://${BUILT_IN_REGISTRY}/v2/`;
+    await poll(ctx, `The built-in registry (${url})`, async () => {
+        const r = await probe(url);
+        return r === 200 || `GET ${url}: ${typeof r === 'number' ? `HTTP ${r}` : r}`;
+    }, state);
+    info(`The built-in registry serves at ${BUILT_IN_REGISTRY}`);
+    return BUILT_IN_REGISTRY;
+}
+
+;// CONCATENATED MODULE: ./src/image-commands.ts
+
+
+/** `docker build CONTEXT -t IMAGE`, exactly as the build input promises. */
+function buildArgs(spec) {
+    return ['build', spec.context, '-t', spec.image.raw];
+}
+/**
+ * The name to hand docker for one image. An untagged name means `:latest` to Kubernetes, but
+ * `docker save repo` would save every tag of the repository: name the tag.
+ */
+function dockerName(ref) {
+    return ref.tag ? ref.raw : `${ref.raw}:latest`;
+}
+/** `docker save A B C`: one archive, so layers the images share travel once. */
+function saveArgs(refs) {
+    return ['save', ...refs.map(dockerName)];
+}
+/**
+ * The `ctr` platform of the node. This action's node is the runner itself, so its architecture
+ * is the runner's (Node.js names it as process.arch; containerd as GOARCH).
+ */
+function nodePlatform(arch = process.arch) {
+    const goarch = {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm',
+        ia32: '386',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+    };
+    const a = goarch[arch];
+    if (!a)
+        throw new Error(`cannot side-load on a ${arch} runner: MicroK8s has no build for it`);
+    return `linux/${a}`;
+}
+/**
+ * `microk8s ctr image import --platform linux/amd64 -`: the node's platform only. An archive from
+ * Docker's containerd image store lists every platform of a pulled image but holds the blobs of
+ * one; importing the others fails with "content digest …: not found" (canonical/microk8s#3863).
+ */
+function importArgs(platform) {
+    return ['ctr', 'image', 'import', '--platform', platform, '-'];
+}
+/** `docker push` of exactly the tag named (an untagged name means `:latest`). */
+function pushArgs(ref) {
+    return ['push', dockerName(ref)];
+}
+/** `docker image inspect` of one image: its ID and the digests registries gave it. */
+function inspectArgs(ref) {
+    return ['image', 'inspect', '--format', '{{json .Id}} {{json .RepoDigests}}', dockerName(ref)];
+}
+function parseInspect(stdout) {
+    const m = /^("[^"]*")\s+(.*)$/s.exec(stdout.trim());
+    if (!m)
+        throw new Error(`cannot read \`docker image inspect\` output: ${stdout.trim()}`);
+    return {
+        id: JSON.parse(m[1]),
+        repoDigests: JSON.parse(m[2]) ?? [],
+    };
+}
+/** Network hiccups between the runner and a registry: another try can help. */
+const PUSH_TRANSIENT = [
+    /connection (reset|refused)/i,
+    /i\/o timeout|TLS handshake timeout|timeout exceeded|deadline exceeded/i,
+    /\bEOF\b/,
+    /broken pipe/i,
+    /no route to host|network is unreachable/i,
+    /temporary failure in name resolution/i,
+    /\b(500|502|503|504)\b|bad gateway|service unavailable|gateway time-?out/i,
+    /too many requests|\b429\b/i,
+];
+/** What no retry fixes: trust, credentials, a missing tag. Checked first. */
+const PUSH_PERMANENT = [
+    /server gave HTTP response to HTTPS client/i,
+    /x509|certificate/i,
+    /unauthorized|authentication required|denied|forbidden|no basic auth credentials/i,
+    /tag does not exist|no such image|An image does not exist locally/i,
+];
+function pushRetryPolicy(deadline) {
+    return {
+        attempts: 5,
+        initialDelayMs: 2_000,
+        maxDelayMs: 20_000,
+        factor: 2,
+        deadline,
+        transient: (r) => {
+            const text = `${r.stderr}\n${r.stdout}`;
+            return (!PUSH_PERMANENT.some((re) => re.test(text)) && PUSH_TRANSIENT.some((re) => re.test(text)));
+        },
+    };
+}
+/** The manifest digest from `docker push` output: `1.0: digest: sha256:… size: 528`. */
+function parsePushDigest(stdout) {
+    return /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1];
+}
+/** The digest a registry gave `ref`, from `docker image inspect`'s RepoDigests. */
+function repoDigestFor(ref, repoDigests) {
+    const repo = dockerName(ref).replace(/:[^:/]+$/, '');
+    return repoDigests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1];
+}
+/**
+ * How an image reaches the node. `auto` pushes an image whose registry the cluster pulls from
+ * (the built-in one, an insecure-registries entry, registry-server) and side-loads the rest.
+ */
+function deliveryMethod(ref, inputs) {
+    if (inputs.load !== 'auto')
+        return inputs.load;
+    const registry = ref.registry.toLowerCase();
+    const known = [
+        BUILT_IN_REGISTRY,
+        ...inputs.insecureRegistries.map((r) => r.address),
+        ...(inputs.registryServer ? [inputs.registryServer.address] : []),
+    ].map((r) => r.toLowerCase());
+    return known.includes(registry) ? 'push' : 'side-load';
+}
+/**
+ * A side-loaded image that Kubernetes pulls on every start (no tag, or `latest`, means
+ * imagePullPolicy: Always) fails to start: the kubelet asks the registry, which never had it.
+ */
+function latestWarning(ref) {
+    if (defaultPullPolicy(ref) !== 'Always')
+        return undefined;
+    const name = dockerName(ref).replace(/:latest$/, '');
+    return `'${ref.raw}' is side-loaded with the tag latest${ref.tag ? '' : ' (no tag means latest)'}: Kubernetes gives such an image imagePullPolicy: Always and pulls it from ${ref.registry} on every start, which fails because the image exists only on the node. Give it a version tag (e.g. ${name}:1.0, in build/images and in your manifests), or set imagePullPolicy: IfNotPresent on its containers.`;
+}
+function parseCtrImages(stdout) {
+    return stdout
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f.length >= 3 && /^sha256:[0-9a-f]{64}$/.test(f[2]))
+        .map(([ref, mediaType, digest]) => ({ ref, mediaType, digest }));
+}
+/** Reads a manifest or an index that `ctr content get` printed. */
+function parseManifest(text) {
+    const doc = JSON.parse(text);
+    if (Array.isArray(doc.manifests))
+        return { kind: 'index', manifests: doc.manifests };
+    if (doc.config?.digest)
+        return { kind: 'manifest', config: doc.config.digest };
+    throw new Error('neither an image manifest nor an index');
+}
+/** The entry of an index for `platform` (`linux/amd64`, `linux/arm/v7`). */
+function manifestFor(manifests, platform) {
+    const [os, architecture, variant] = platform.split('/');
+    return manifests.find((m) => m.platform?.os === os &&
+        m.platform.architecture === architecture &&
+        (variant === undefined || m.platform.variant === variant))?.digest;
+}
+
+;// CONCATENATED MODULE: ./src/pull-failure.ts
+
+
+/** Container waiting reasons that mean the kubelet could not get the image. */
+const PULL_FAILURE_REASONS = [
+    'ErrImagePull',
+    'ImagePullBackOff',
+    'ErrImageNeverPull',
+    'InvalidImageName',
+];
+/** Not a kubelet reason: the image was not reported pulled within verify-timeout. */
+const TIMEOUT_REASON = 'Timeout';
+const test = (re) => (c) => re.test(c.message);
+const HTTP_TO_HTTPS = /server gave HTTP response to HTTPS client/i;
+const UNTRUSTED_CERT = /x509|certificate signed by unknown authority|tls: failed to verify certificate|certificate is not trusted/i;
+const UNAUTHORIZED = /\b401\b|\b403\b|unauthorized|forbidden|authorization failed|pull access denied|insufficient_scope|no basic auth credentials|authentication required/i;
+const NOT_FOUND = /not found|manifest unknown|NotFound|name unknown/i;
+const RATE_LIMITED = /\b429\b|too many requests|toomanyrequests/i;
+const UNREACHABLE = /no such host|connection refused|no route to host|network is unreachable|i\/o timeout|dial tcp|connection reset|server misbehaving/i;
+const plainName = (ref) => dockerName(ref).replace(/:latest$/, '');
+/**
+ * From the most specific cause to the most general. A side-loaded `:latest` comes before the
+ * registry's own answer: whatever the registry says, the fix is the tag or the pull policy.
+ */
+const RULES = [
+    {
+        when: (c) => c.reason === 'InvalidImageName',
+        diagnosis: (c) => `'${c.ref.raw}' is not an image reference the kubelet accepts. Fix the image name in the manifest: [registry/]name[:tag] in lowercase, e.g. ${plainName(c.ref)}:1.0.`,
+    },
+    {
+        when: (c) => c.method === 'side-load' && defaultPullPolicy(c.ref) === 'Always',
+        diagnosis: (c) => `'${c.ref.raw}' was side-loaded, but ${c.ref.tag ? 'its tag is latest' : 'it has no tag, which means latest'}, so Kubernetes gives it imagePullPolicy: Always and the kubelet pulls it from ${c.ref.registry} instead of using the copy on the node. Fix: give the image a version tag (e.g. ${plainName(c.ref)}:1.0) in build/images and in your manifests, or set imagePullPolicy: IfNotPresent on its containers.`,
+    },
+    {
+        when: (c) => c.reason === 'ErrImageNeverPull',
+        diagnosis: (c) => `The pod has imagePullPolicy: Never, and the node's containerd has no image named ${c.ref.normalized}. Fix: side-load exactly that reference (images: ${c.ref.raw} with load: side-load or auto), or let the kubelet pull it (imagePullPolicy: IfNotPresent).`,
+    },
+    {
+        when: (c) => c.method === 'side-load' && c.reason !== TIMEOUT_REASON,
+        diagnosis: (c) => `'${c.ref.raw}' was side-loaded, but the node's containerd had no image named ${c.ref.normalized} when the pod started, so the kubelet tried ${c.ref.registry}: the image was never loaded under that name, or was removed since (e.g. by image garbage collection under disk pressure). Fix: side-load the reference the pod uses, with the same registry, name and tag; \`microk8s ctr images ls\` lists what the node has.`,
+    },
+    {
+        when: test(HTTP_TO_HTTPS),
+        diagnosis: (c) => `${c.ref.registry} serves plain HTTP, but the node's containerd spoke HTTPS to it. Fix: add ${c.ref.registry} to insecure-registries, which writes certs.d/${c.ref.registry}/hosts.toml for containerd and trusts it in the runner's Docker.`,
+    },
+    {
+        when: test(UNTRUSTED_CERT),
+        diagnosis: (c) => `The node's containerd does not trust the TLS certificate of ${c.ref.registry}. Fix: set registry-server: ${c.ref.registry} and registry-ca to the PEM bundle of the CA that signed it.`,
+    },
+    {
+        when: test(RATE_LIMITED),
+        diagnosis: (c) => `${c.ref.registry} refused the pull with 429 Too Many Requests (the Docker Hub rate limit for anonymous pulls). Fix: pull with credentials (registry-server, registry-username, registry-password), or deliver the image yourself (images: ${c.ref.raw}).`,
+    },
+    {
+        when: test(UNAUTHORIZED),
+        diagnosis: (c) => `${c.ref.registry} refused the pull (401/403): the cluster has no valid credentials for it${c.ref.registry === 'docker.io' ? ', or the repository does not exist' : ''}. Fix: set registry-server: ${c.ref.registry}, registry-username and registry-password, so the action creates the pull secret; if they are set, check them. A runner whose Docker was logged in by an earlier step can push while the cluster still cannot pull.`,
+    },
+    {
+        when: test(NOT_FOUND),
+        diagnosis: (c) => `${c.ref.registry} has no ${c.ref.repository}:${c.ref.tag ?? 'latest'}: the tag was never pushed there (or was pushed under another name). Fix: deliver the image with this action (build or images, load: push or auto) under exactly the reference the pod uses, or correct the tag in the manifest.`,
+    },
+    {
+        when: test(UNREACHABLE),
+        diagnosis: (c) => `The node cannot reach ${c.ref.registry}. Fix: check the registry's address and port${c.ref.registry === 'localhost:32000' ? ', and set registry: true so the built-in registry runs' : ', and that it is running and reachable from the runner'}.`,
+    },
+    {
+        when: (c) => c.reason === TIMEOUT_REASON,
+        diagnosis: (c) => `The kubelet did not report '${c.ref.raw}' pulled within verify-timeout: the pull is slow, or the pod was never scheduled. Fix: read the pod's events above; raise verify-timeout for a large image.`,
+    },
+];
+/**
+ * What a kubelet pull failure means and how to fix it, from the kubelet's own event message,
+ * the container's waiting reason (or TIMEOUT_REASON), the reference and how the action
+ * delivered the image.
+ */
+function diagnosePullFailure(eventMessage, reason, ref, method) {
+    const c = { message: eventMessage, reason, ref, method };
+    const rule = RULES.find((r) => r.when(c));
+    return rule
+        ? rule.diagnosis(c)
+        : `The kubelet could not pull '${ref.raw}' (${reason}); its message above says why. \`microk8s ctr images ls\` lists what the node has.`;
+}
+/** What a failed `docker push` means and how to fix it, or '' when the tool's words must do. */
+function diagnosePushFailure(stderr, ref) {
+    const registry = ref.registry;
+    if (HTTP_TO_HTTPS.test(stderr))
+        return `${registry} serves plain HTTP, but the runner's Docker spoke HTTPS to it. Fix: add ${registry} to insecure-registries, which trusts it in the runner's Docker (daemon.json) and in the node's containerd.`;
+    if (UNTRUSTED_CERT.test(stderr))
+        return `The runner's Docker does not trust the TLS certificate of ${registry}. Fix: set registry-server: ${registry} and registry-ca to the PEM bundle of the CA that signed it.`;
+    if (UNAUTHORIZED.test(stderr))
+        return `${registry} refused the push: the runner's Docker has no valid credentials for it. Fix: set registry-server: ${registry}, registry-username and registry-password, or side-load the image instead (load: side-load).`;
+    if (UNREACHABLE.test(stderr))
+        return registry === 'localhost:32000'
+            ? `Nothing answers on localhost:32000. Fix: set registry: true so the built-in registry runs, or side-load the image (load: side-load).`
+            : `The runner cannot reach ${registry}. Fix: check the registry's address and port, and that it is running.`;
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/images.ts
+
+
+
+
+
+
+/** A build takes what it takes; the job's own timeout is the real limit. */
+const BUILD_TIMEOUT_MS = 60 * 60_000;
+const TRANSFER_TIMEOUT_MS = 30 * 60_000;
+/**
+ * Starts every `docker build` at once: they do not depend on each other nor on the cluster.
+ * Their output is held until `join`, so it does not interleave with the install's log.
+ */
+function startBuilds(ctx) {
+    const stop = new AbortController();
+    const running = ctx.inputs.build.map(async (spec) => {
+        const started = Date.now();
+        const seconds = () => Math.round((Date.now() - started) / 100) / 10;
+        try {
+            const result = await ctx.host.run('docker', buildArgs(spec), {
+                quiet: true,
+                timeoutMs: BUILD_TIMEOUT_MS,
+                signal: stop.signal,
+            });
+            return { spec, seconds: seconds(), result };
+        }
+        catch (error) {
+            // Held, not thrown: nothing awaits this promise until join().
+            return { spec, seconds: seconds(), error };
+        }
+    });
+    return {
+        async join() {
+            const outcomes = await Promise.all(running);
+            for (const o of outcomes) {
+                const output = o.result ?? (o.error instanceof CommandError ? o.error.result : undefined);
+                info(`${o.error ? 'Failed to build' : 'Built'} ${o.spec.image.raw} from ${o.spec.context} in ${o.seconds} s`);
+                if (output)
+                    info(`${output.stdout}${output.stderr}`.trimEnd());
+            }
+            const failed = outcomes.find((o) => o.error !== undefined);
+            if (failed) {
+                const why = failed.error instanceof Error ? failed.error.message : String(failed.error);
+                throw new Error(`docker build of ${failed.spec.image.raw} failed: ${why}`, {
+                    cause: failed.error,
+                });
+            }
+            return outcomes.map((o) => o.spec.image);
+        },
+        cancel() {
+            stop.abort();
+        },
+    };
+}
+/** The built images and the `images` input, each once, in that order. */
+function imagesToDeliver(built, images) {
+    const seen = new Set();
+    return [...built, ...images].filter((r) => {
+        const key = storedName(r);
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+/**
+ * Puts every built image and every `images` entry into the cluster: side-loaded into the node's
+ * containerd in one `docker save | ctr import` stream, or pushed to its registry. Each image goes
+ * into ctx.report.images (verified: false until verifyImages) the moment it is on the node or in
+ * the registry, so a failed push still reports the images that did arrive. Every delivery runs to
+ * its end before the first failure is thrown. Returns the reports, in input order.
+ */
+async function deliverImages(ctx, built) {
+    const refs = imagesToDeliver(built, ctx.inputs.images);
+    if (refs.length === 0)
+        return [];
+    const planned = await Promise.all(refs.map(async (ref) => ({
+        ref,
+        method: deliveryMethod(ref, ctx.inputs),
+        image: await inspectDockerImage(ctx, ref),
+    })));
+    const started = Date.now();
+    const delivered = new Map();
+    const record = (p, digest) => {
+        delivered.set(p, {
+            image: p.ref.raw,
+            method: p.method,
+            ref: storedName(p.ref),
+            digest,
+            verified: false,
+            seconds: Math.round((Date.now() - started) / 100) / 10,
+        });
+        ctx.report.images = planned.flatMap((q) => delivered.get(q) ?? []);
+    };
+    const sideLoads = planned.filter((p) => p.method === 'side-load');
+    const outcomes = await Promise.allSettled([
+        sideLoad(ctx, sideLoads, (p) => record(p, p.image.id)),
+        ...planned.filter((p) => p.method === 'push').map(async (p) => record(p, await push(ctx, p))),
+    ]);
+    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+    if (errors.length === 1)
+        throw errors[0];
+    if (errors.length > 1) {
+        throw new Error(errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n'), {
+            cause: errors[0],
+        });
+    }
+    return planned.flatMap((p) => delivered.get(p) ?? []);
+}
+async function inspectDockerImage(ctx, ref) {
+    const r = await ctx.host.run('docker', inspectArgs(ref), { allowFailure: true, quiet: true });
+    if (r.code !== 0) {
+        throw new Error(`${ref.raw} is not in the runner's Docker (${lastLines(r.stderr, 1)}): build it with the build input or an earlier step, or docker pull it, before this action delivers it`);
+    }
+    return parseInspect(r.stdout);
+}
+/** What the node's containerd holds, by name. */
+async function nodeImages(ctx) {
+    return parseCtrImages((await ctx.microk8s.run(['ctr', 'images', 'ls'], { quiet: true })).stdout);
+}
+/** The config digest (Docker's image ID) of the image a containerd target points at. */
+async function configDigest(ctx, target, platform) {
+    const get = async (digest) => parseManifest((await ctx.microk8s.run(['ctr', 'content', 'get', digest], { quiet: true })).stdout);
+    let content = await get(target);
+    if (content.kind === 'index') {
+        const manifest = manifestFor(content.manifests, platform);
+        if (!manifest)
+            return undefined;
+        content = await get(manifest);
+    }
+    return content.kind === 'manifest' ? content.config : undefined;
+}
+/**
+ * True when the node has the image under its name with the same digest. Docker's image ID is the
+ * config digest (classic image store) or the manifest/index digest (containerd image store):
+ * either one matching is the same image.
+ */
+async function onNode(ctx, node, p, platform) {
+    const row = node.find((i) => i.ref === storedName(p.ref));
+    if (!row)
+        return false;
+    if (row.digest === p.image.id)
+        return true;
+    try {
+        return (await configDigest(ctx, row.digest, platform)) === p.image.id;
+    }
+    catch {
+        return false;
+    }
+}
+/** Side-loads `planned`, calling `delivered` for each image as soon as the node has it. */
+async function sideLoad(ctx, planned, delivered) {
+    if (planned.length === 0)
+        return;
+    for (const p of planned) {
+        const warning = latestWarning(p.ref);
+        if (warning)
+            core_warning(warning, { title: 'Side-loaded image tagged latest' });
+    }
+    const platform = nodePlatform();
+    const before = await nodeImages(ctx);
+    const send = [];
+    for (const p of planned) {
+        if (await onNode(ctx, before, p, platform)) {
+            info(`${storedName(p.ref)} is already on the node with image ID ${p.image.id}: not sent again`);
+            delivered(p);
+        }
+        else
+            send.push(p);
+    }
+    if (send.length === 0)
+        return;
+    try {
+        await ctx.host.pipe(['docker', saveArgs(send.map((p) => p.ref)), { timeoutMs: TRANSFER_TIMEOUT_MS }], [MICROK8S, importArgs(platform), { sudo: true, timeoutMs: TRANSFER_TIMEOUT_MS }]);
+    }
+    catch (e) {
+        const text = e instanceof CommandError ? e.result.stderr : '';
+        const hint = /filtered out/i.test(text)
+            ? ` The archive has nothing for the node's platform ${platform}: build the images for ${platform} (\`docker image inspect --format '{{.Os}}/{{.Architecture}}'\` shows theirs).`
+            : '';
+        throw new Error(`Side-loading ${send.map((p) => dockerName(p.ref)).join(', ')} failed: ${e instanceof Error ? e.message : String(e)}${hint}`, { cause: e });
+    }
+    // `microk8s images import` can report success and import nothing (canonical/microk8s#4304):
+    // only the node's own list proves the images are there.
+    const after = await nodeImages(ctx);
+    const missing = [];
+    for (const p of send) {
+        if (await onNode(ctx, after, p, platform)) {
+            info(`${storedName(p.ref)} is on the node (image ID ${p.image.id})`);
+            delivered(p);
+        }
+        else
+            missing.push(p);
+    }
+    if (missing.length > 0) {
+        throw new Error(`Side-loading ${missing.map((p) => dockerName(p.ref)).join(', ')}: the import finished, but the node's containerd has no ${missing.map((p) => `${storedName(p.ref)} with image ID ${p.image.id}`).join(', nor ')}. \`microk8s ctr images ls\` lists: ${after.map((i) => i.ref).join(', ') || 'nothing'}`);
+    }
+}
+async function push(ctx, p) {
+    let r;
+    try {
+        r = await ctx.host.run('docker', pushArgs(p.ref), {
+            retry: pushRetryPolicy(),
+            quiet: true,
+            timeoutMs: TRANSFER_TIMEOUT_MS,
+        });
+    }
+    catch (e) {
+        const stderr = e instanceof CommandError ? e.result.stderr : '';
+        const diagnosis = diagnosePushFailure(stderr, p.ref);
+        throw new Error(`docker push of ${dockerName(p.ref)} failed: ${e instanceof Error ? e.message : String(e)}${diagnosis ? `\n${diagnosis}` : ''}`, { cause: e });
+    }
+    const digest = parsePushDigest(r.stdout) ??
+        repoDigestFor(p.ref, (await inspectDockerImage(ctx, p.ref)).repoDigests);
+    if (!digest) {
+        throw new Error(`docker push of ${dockerName(p.ref)} named no digest: ${lastLines(r.stdout + r.stderr, 3)}`);
+    }
+    info(`Pushed ${dockerName(p.ref)} (${digest})`);
+    return digest;
+}
+
+// EXTERNAL MODULE: ./node_modules/@iarna/toml/toml.js
+var toml = __nccwpck_require__(4572);
+;// CONCATENATED MODULE: ./src/registries/containerd-template.ts
+
+
+/**
+ * The file MicroK8s renders into `args/containerd.toml` each time containerd starts
+ * (run-containerd-with-args), with `${SNAP}`, `${SNAP_DATA}`, `${SNAPSHOTTER}`, `${RUNTIME}` and
+ * `${RUNTIME_TYPE}` substituted.
+ */
+const CONTAINERD_TEMPLATE = `${SNAP_DATA}/args/containerd-template.toml`;
+/** A template that is not valid TOML, or that the action cannot extend without breaking it. */
+class ContainerdTemplateError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'ContainerdTemplateError';
+    }
+}
+const isTable = (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+function child(t, ...keys) {
+    let v = t;
+    for (const k of keys)
+        v = isTable(v) ? v[k] : undefined;
+    return v;
+}
+/** Parses the template, or says where it is broken. */
+function parseTemplate(text, what = CONTAINERD_TEMPLATE) {
+    try {
+        return (0,toml.parse)(text);
+    }
+    catch (e) {
+        const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        throw new ContainerdTemplateError(`${what} is not valid TOML: ${detail}`, { cause: e });
+    }
+}
+/**
+ * How this MicroK8s wants registries configured, read from its own template rather than from the
+ * channel: `hosts-dir` when the CRI plugin has a `config_path` (MicroK8s 1.23+, commit 7b6cace0),
+ * `legacy` (`registry.mirrors` / `registry.configs` in the template) otherwise.
+ */
+function templateFormat(template) {
+    const paths = [
+        child(template, 'plugins', 'io.containerd.grpc.v1.cri', 'registry', 'config_path'),
+        // containerd 2.x, config version 3.
+        child(template, 'plugins', 'io.containerd.cri.v1.images', 'registry', 'config_path'),
+    ];
+    return paths.some((p) => typeof p === 'string' && p !== '') ? 'hosts-dir' : 'legacy';
+}
+/** The CRI plugin's table in the config version 2 that MicroK8s 1.19-1.22 use. */
+const CRI = 'plugins."io.containerd.grpc.v1.cri"';
+const str = (s) => JSON.stringify(s);
+/**
+ * The legacy template with each registry added: a `registry.mirrors` entry for a plain-HTTP
+ * registry, a `registry.configs.<host>.tls` `ca_file` for one with its own CA. The new tables are
+ * appended as text, so the file's comments and `${…}` placeholders stay exactly as they were;
+ * entries already there are left alone. The result is parsed again before it is returned.
+ */
+function appendLegacyRegistries(text, trusts) {
+    const template = parseTemplate(text);
+    if (templateFormat(template) === 'hosts-dir') {
+        // containerd refuses `mirrors` or `configs.tls` next to `config_path` and then runs without
+        // its CRI plugin (containerd pkg/cri/config ValidatePluginConfig).
+        throw new ContainerdTemplateError(`${CONTAINERD_TEMPLATE} sets config_path, so registries belong in ${SNAP_DATA}/args/certs.d/<host>/hosts.toml, not in the template`);
+    }
+    const table = child(template, 'plugins', 'io.containerd.grpc.v1.cri');
+    const blocks = [];
+    const added = [];
+    for (const t of trusts) {
+        if (t.scheme === 'http') {
+            const url = `http://${t.address}`;
+            const existing = child(table, 'registry', 'mirrors', t.address);
+            if (existing !== undefined) {
+                const endpoints = child(existing, 'endpoint');
+                if (Array.isArray(endpoints) && endpoints.includes(url))
+                    continue;
+                throw new ContainerdTemplateError(`${CONTAINERD_TEMPLATE} already has a mirror for ${t.address} (endpoint ${JSON.stringify(endpoints ?? null)}), so the action cannot add ${url}: edit that entry, or drop ${t.address} from insecure-registries`);
+            }
+            blocks.push(`# Added by setup-microk8s: ${t.address} serves plain HTTP (insecure-registries).\n` +
+                `[${CRI}.registry.mirrors.${str(t.address)}]\n` +
+                `  endpoint = [${str(url)}]\n`);
+            added.push(t.address);
+        }
+        else if (t.caFile) {
+            const tls = child(table, 'registry', 'configs', t.address, 'tls');
+            if (tls !== undefined) {
+                if (child(tls, 'ca_file') === t.caFile)
+                    continue;
+                throw new ContainerdTemplateError(`${CONTAINERD_TEMPLATE} already has TLS settings for ${t.address} (${JSON.stringify(tls)}), so the action cannot set its ca_file to registry-ca: edit that entry, or leave registry-ca empty`);
+            }
+            blocks.push(`# Added by setup-microk8s: the CA of ${t.address} (registry-ca).\n` +
+                `[${CRI}.registry.configs.${str(t.address)}.tls]\n` +
+                `  ca_file = ${str(t.caFile)}\n`);
+            added.push(t.address);
+        }
+    }
+    if (blocks.length === 0)
+        return { content: text, changed: false, added };
+    const content = `${text}${text.endsWith('\n') ? '' : '\n'}\n${blocks.join('\n')}`;
+    try {
+        parseTemplate(content);
+    }
+    catch (e) {
+        throw new ContainerdTemplateError(`Adding ${added.join(', ')} to ${CONTAINERD_TEMPLATE} would make it invalid (${e instanceof Error ? e.message : String(e)}); the file was left unchanged`, { cause: e });
+    }
+    return { content, changed: true, added };
+}
+/**
+ * The CRI plugin's state in `ctr plugins ls` (TYPE ID PLATFORMS STATUS): `ok`, `error` (its
+ * configuration was refused), or undefined while containerd does not list it.
+ */
+function criPluginStatus(pluginsLs) {
+    for (const line of pluginsLs.split('\n')) {
+        const cols = line.trim().split(/\s+/);
+        if (cols[0] === 'io.containerd.grpc.v1' && cols[1] === 'cri')
+            return cols[cols.length - 1];
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/registries/hosts-toml.ts
+
+
+/** Where MicroK8s 1.23+ points containerd's `config_path`: one folder per registry host. */
+const CERTS_D = `${SNAP_DATA}/args/certs.d`;
+/** `certs.d/<host:port>`: localhost:32000, 127.0.0.1:32000 and <ip>:32000 are separate folders. */
+function hostsDir(address) {
+    return external_node_path_namespaceObject.posix.join(CERTS_D, address);
+}
+function hostsTomlPath(address) {
+    return external_node_path_namespaceObject.posix.join(hostsDir(address), 'hosts.toml');
+}
+/** The copy of `registry-ca` that containerd reads, beside the registry's hosts.toml. */
+function containerdCaPath(address) {
+    return external_node_path_namespaceObject.posix.join(hostsDir(address), 'ca.crt');
+}
+/**
+ * What containerd needs for the inputs: every insecure registry over plain HTTP, and
+ * `registry-server` over HTTPS with its CA. A registry-server that is also an insecure registry
+ * is plain HTTP, where a CA has nothing to verify.
+ */
+function containerdTrusts(inputs) {
+    const trusts = [];
+    for (const r of inputs.insecureRegistries) {
+        if (!trusts.some((t) => t.address === r.address))
+            trusts.push({ address: r.address, scheme: 'http' });
+    }
+    const server = inputs.registryServer;
+    if (server && inputs.registryCa && !trusts.some((t) => t.address === server.address)) {
+        trusts.push({
+            address: server.address,
+            scheme: 'https',
+            caFile: containerdCaPath(server.address),
+        });
+    }
+    return trusts;
+}
+/** A TOML basic string; JSON's escaping is a subset of TOML's. */
+const hosts_toml_str = (s) => JSON.stringify(s);
+/**
+ * A `hosts.toml` in containerd's format (docs/hosts.md). The `[host."…"]` table is not optional:
+ * containerd 1.6/1.7 ignores a file with only `server` and falls back to HTTPS
+ * (microk8s-facts §2, "Undoing a reload"; k3s-io/k3s#9983).
+ */
+function renderHostsToml(trust) {
+    const url = `${trust.scheme}://${trust.address}`;
+    const lines = [
+        '# Written by setup-microk8s; containerd reads it on every pull.',
+        `server = ${hosts_toml_str(url)}`,
+        '',
+        `[host.${hosts_toml_str(url)}]`,
+        '  capabilities = ["pull", "resolve"]',
+    ];
+    if (trust.caFile)
+        lines.push(`  ca = ${hosts_toml_str(trust.caFile)}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/registries/containerd.ts
+
+
+
+
+
+
+/** The snap service that runs the node's containerd (snap/snapcraft.yaml, stop-mode sigterm). */
+const CONTAINERD_SERVICE = 'microk8s.daemon-containerd';
+async function restartContainerd(host) {
+    // Only containerd: with stop-mode sigterm its shims, and so the pods, keep running.
+    await host.run('snap', ['restart', CONTAINERD_SERVICE], { sudo: true });
+}
+/**
+ * Waits until the restarted containerd serves its CRI plugin again. A configuration the plugin
+ * refuses leaves containerd itself running, so `ctr version` answering proves nothing.
+ */
+async function waitForCri(ctx) {
+    let last = '';
+    while (Date.now() < ctx.deadline) {
+        const r = await ctx.microk8s.run(['ctr', 'plugins', 'ls'], {
+            allowFailure: true,
+            quiet: true,
+            timeoutMs: 30_000,
+        });
+        const status = r.code === 0 ? criPluginStatus(r.stdout) : undefined;
+        if (status === 'ok')
+            return;
+        if (status !== undefined) {
+            throw new ContainerdTemplateError(`containerd restarted, but its CRI plugin is '${status}': it refused the configuration rendered from ${CONTAINERD_TEMPLATE}. \`sudo snap logs -n 100 ${CONTAINERD_SERVICE}\` shows why`);
+        }
+        last = (r.stderr || r.stdout).trim();
+        await sleep(2_000);
+    }
+    throw new NotReadyError(`containerd (restarted to read ${CONTAINERD_TEMPLATE})`, last ? `\`microk8s ctr plugins ls\`: ${last}` : '');
+}
+/**
+ * Makes the node's containerd trust `trusts`. MicroK8s 1.23+ reads certs.d/<host>/hosts.toml on
+ * every pull, so writing it is enough; older MicroK8s only reads the registry settings in its
+ * containerd template when containerd starts, so the template is extended and containerd alone
+ * restarted.
+ */
+async function trustInContainerd(ctx, trusts) {
+    if (trusts.length === 0)
+        return;
+    const templateBytes = await ctx.files.read(CONTAINERD_TEMPLATE, true);
+    if (templateBytes === null) {
+        throw new Error(`${CONTAINERD_TEMPLATE} does not exist, so the action cannot tell how this MicroK8s configures registries. Is MicroK8s installed (\`snap list microk8s\`)?`);
+    }
+    const text = templateBytes.toString('utf8');
+    for (const t of trusts) {
+        if (t.caFile && ctx.inputs.registryCa) {
+            await ctx.files.write(t.caFile, await promises_namespaceObject.readFile(ctx.inputs.registryCa), {
+                mode: 0o644,
+                privileged: true,
+            });
+        }
+    }
+    if (templateFormat(parseTemplate(text)) === 'hosts-dir') {
+        for (const t of trusts) {
+            await ctx.files.write(hostsTomlPath(t.address), renderHostsToml(t), {
+                mode: 0o644,
+                privileged: true,
+            });
+            info(`containerd: wrote ${hostsTomlPath(t.address)} (${t.scheme}://${t.address}${t.caFile ? `, CA ${t.caFile}` : ''}); containerd reads it on the next pull`);
+        }
+        return;
+    }
+    const { content, changed, added } = appendLegacyRegistries(text, trusts);
+    if (!changed) {
+        info(`containerd: ${CONTAINERD_TEMPLATE} already has ${trusts.map((t) => t.address).join(', ')}`);
+        return;
+    }
+    const mode = (await ctx.files.mode(CONTAINERD_TEMPLATE, true)) ?? 0o644;
+    await ctx.files.write(CONTAINERD_TEMPLATE, content, { mode, privileged: true });
+    info(`containerd: added ${added.join(', ')} to ${CONTAINERD_TEMPLATE} (this MicroK8s has no certs.d); restarting containerd so it reads them`);
+    const started = Date.now();
+    await restartContainerd(ctx.host);
+    await waitForCri(ctx);
+    await ctx.microk8s.waitReady(ctx.deadline);
+    info(`containerd: serving again ${Math.round((Date.now() - started) / 100) / 10} s after the restart (${secondsLeft(ctx.deadline)} s of the timeout left)`);
+}
+/** Puts the template back and restarts containerd, which reads it only when it starts. */
+const restoreContainerdTemplate = async (change, files, host) => {
+    await files.restore(change);
+    await restartContainerd(host);
+};
+
+;// CONCATENATED MODULE: ./src/registries/docker-daemon.ts
+
+
+
+const DAEMON_JSON = '/etc/docker/daemon.json';
+const KEY = 'insecure-registries';
+/** A daemon.json the action will not touch: not JSON, or not shaped as dockerd expects. */
+class DaemonJsonError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DaemonJsonError';
+    }
+}
+/** The file as dockerd reads it; dockerd 20.10 refuses an empty one too ("EOF"). */
+function parseDaemonJson(text) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (e) {
+        throw new DaemonJsonError(`${DAEMON_JSON} is not valid JSON (${e instanceof Error ? e.message : String(e)}). The action left it untouched; fix or remove it so Docker can read it, then run again`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new DaemonJsonError(`${DAEMON_JSON} is JSON but not an object of settings; the action left it untouched. Fix it, then run again`);
+    }
+    const config = value;
+    const list = config[KEY];
+    if (list !== undefined && !(Array.isArray(list) && list.every((r) => typeof r === 'string'))) {
+        throw new DaemonJsonError(`"${KEY}" in ${DAEMON_JSON} is ${JSON.stringify(list)}, not a list of host[:port] strings; the action left the file untouched. Fix it, then run again`);
+    }
+    return config;
+}
+function listOf(config) {
+    return config[KEY] ?? [];
+}
+const render = (config) => `${JSON.stringify(config, null, 2)}\n`;
+/**
+ * daemon.json with `registries` added to its insecure-registries: every other key kept in its
+ * place, no entry twice, the file's own bytes when nothing is missing. `original` null means
+ * there is no file yet. Throws DaemonJsonError for a file dockerd could not read either.
+ */
+function mergeDaemonJson(original, registries) {
+    const config = original === null ? {} : parseDaemonJson(original);
+    const list = listOf(config);
+    const missing = registries.filter((r, i) => !list.includes(r) && registries.indexOf(r) === i);
+    if (original !== null && missing.length === 0)
+        return { content: original, changed: false };
+    return { content: render({ ...config, [KEY]: [...list, ...missing] }), changed: true };
+}
+/** Docker already treats 127.0.0.0/8 (so localhost too) as insecure (microk8s-facts §5). */
+function dockerTrustsAlready(host) {
+    return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+/**
+ * The registries dockerd treats as insecure, from `docker info --format '{{json .RegistryConfig}}'`:
+ * the index configurations it marks not Secure (CIDRs such as 127.0.0.0/8 are not listed).
+ */
+function insecureInDockerInfo(registryConfigJson) {
+    const config = JSON.parse(registryConfigJson);
+    return Object.entries(config.IndexConfigs ?? {})
+        .filter(([, c]) => c.Secure === false)
+        .map(([name, c]) => c.Name ?? name);
+}
+/**
+ * The two writes that undo a reload (microk8s-facts, "Undoing a reload"): dockerd keeps
+ * registries a reload added when the key is merely absent, so first the original settings with
+ * an explicit insecure-registries (its original list, or none), reloaded; then the original
+ * bytes, which mean the same to dockerd. `removed` are the registries the reload must drop.
+ * `reloadWith` is null when the original cannot be read back as settings: its bytes are then
+ * simply put back.
+ */
+function daemonJsonUndo(original, current) {
+    let before;
+    try {
+        before = original === null ? {} : parseDaemonJson(original);
+    }
+    catch {
+        return { reloadWith: null, removed: [] };
+    }
+    let now = [];
+    try {
+        now = current === null ? [] : listOf(parseDaemonJson(current));
+    }
+    catch {
+        // Someone else broke the file since; what was added cannot be known, and needs no wait.
+    }
+    const kept = listOf(before);
+    return {
+        reloadWith: render({ ...before, [KEY]: kept }),
+        removed: now.filter((r) => !kept.includes(r)),
+    };
+}
+/** `systemctl reload docker`: SIGHUP, so running containers (service containers, buildx) live on. */
+async function reloadDocker(host) {
+    await host.run('systemctl', ['reload', 'docker'], { sudo: true });
+}
+async function dockerInsecureRegistries(host) {
+    const r = await host.run('docker', ['info', '--format', '{{json .RegistryConfig}}'], {
+        quiet: true,
+    });
+    return insecureInDockerInfo(r.stdout);
+}
+/**
+ * Waits until `docker info` lists every one of `registries` as insecure (`listed`), or none of
+ * them. A reload is a signal: dockerd rereads the file after `systemctl reload` has returned.
+ */
+async function waitForDockerInfo(host, registries, listed, timeoutMs = 30_000) {
+    const until = Date.now() + timeoutMs;
+    let seen = [];
+    for (;;) {
+        seen = await dockerInsecureRegistries(host);
+        if (registries.every((r) => seen.includes(r) === listed))
+            return;
+        if (Date.now() > until)
+            break;
+        await sleep(500);
+    }
+    const wrong = registries.filter((r) => seen.includes(r) !== listed);
+    throw new Error(`Docker did not pick up ${DAEMON_JSON} after \`systemctl reload docker\`: \`docker info\` ${listed ? 'does not list' : 'still lists'} ${wrong.join(', ')} as insecure (it lists: ${seen.join(', ') || 'none'}). \`journalctl -u docker\` says why`);
+}
+/**
+ * Makes the runner's Docker trust plain-HTTP registries: daemon.json merged (the original kept
+ * for the post step), Docker reloaded, and `docker info` checked.
+ */
+async function trustInDocker(files, host, registries) {
+    const needed = registries.filter((r) => !dockerTrustsAlready(r.host)).map((r) => r.address);
+    const skipped = registries.filter((r) => dockerTrustsAlready(r.host)).map((r) => r.address);
+    if (skipped.length)
+        info(`Docker: ${skipped.join(', ')} need nothing, Docker trusts 127.0.0.0/8 already`);
+    if (needed.length === 0)
+        return;
+    const original = await files.read(DAEMON_JSON, true);
+    const { content, changed } = mergeDaemonJson(original?.toString('utf8') ?? null, needed);
+    if (changed) {
+        const mode = (await files.mode(DAEMON_JSON, true)) ?? 0o644;
+        await files.write(DAEMON_JSON, content, { mode, privileged: true });
+        info(`Docker: ${needed.join(', ')} added to insecure-registries in ${DAEMON_JSON}`);
+        await reloadDocker(host);
+    }
+    else {
+        const listed = await dockerInsecureRegistries(host);
+        // In the file already, but the running daemon has not read it since.
+        if (!needed.every((r) => listed.includes(r)))
+            await reloadDocker(host);
+    }
+    await waitForDockerInfo(host, needed, true);
+    info(`Docker: \`docker info\` lists ${needed.join(', ')} as insecure`);
+}
+/** Docker's per-registry CA (read on every connection, no reload): certs.d/<host:port>/ca.crt. */
+function dockerCaPath(address) {
+    return external_node_path_namespaceObject.posix.join('/etc/docker/certs.d', address, 'ca.crt');
+}
+/**
+ * The post step's undo of {@link trustInDocker}: daemon.json back byte for byte (or removed),
+ * and the registries the action added gone from the running Docker too.
+ */
+const restoreDaemonJson = async (change, files, host) => {
+    const original = change.original === null ? null : Buffer.from(change.original, 'base64').toString('utf8');
+    const current = await files.read(DAEMON_JSON, true);
+    const { reloadWith, removed } = daemonJsonUndo(original, current?.toString('utf8') ?? null);
+    if (reloadWith === null || removed.length === 0) {
+        await files.restore(change);
+        return;
+    }
+    try {
+        await files.put(DAEMON_JSON, reloadWith, change.mode ?? 0o644, true);
+        await reloadDocker(host);
+        await waitForDockerInfo(host, removed, false);
+    }
+    finally {
+        // The bytes go back even when Docker could not be reloaded.
+        await files.restore(change);
+    }
+};
+
+;// CONCATENATED MODULE: ./src/registries/pull-secret.ts
+/** The name of the pull secret the action creates for `registry-server`. */
+const PULL_SECRET = 'setup-microk8s-registry';
+/**
+ * A `kubernetes.io/dockerconfigjson` Secret, as `kubectl create secret docker-registry` makes it,
+ * built here so the password reaches kubectl on stdin and never on a command line.
+ */
+function pullSecretManifest(server, username, password, namespace) {
+    const auth = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+    const dockerconfig = { auths: { [server]: { username, password, auth } } };
+    return JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+            name: PULL_SECRET,
+            namespace,
+            labels: { 'app.kubernetes.io/managed-by': 'setup-microk8s' },
+        },
+        type: 'kubernetes.io/dockerconfigjson',
+        data: {
+            '.dockerconfigjson': Buffer.from(JSON.stringify(dockerconfig), 'utf8').toString('base64'),
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./src/registries/private-registry.ts
+
+
+
+
+/** Where the pull secret goes: pods that name no service account use this one. */
+const SECRET_NAMESPACE = 'default';
+const SERVICE_ACCOUNT = 'default';
+/**
+ * The merge patch that adds `secret` to a service account's imagePullSecrets, keeping the ones
+ * it has (a merge patch replaces a list whole); null when it is there already.
+ */
+function imagePullSecretsPatch(serviceAccountJson, secret) {
+    const sa = JSON.parse(serviceAccountJson);
+    const current = sa.imagePullSecrets ?? [];
+    if (current.some((s) => s.name === secret))
+        return null;
+    return JSON.stringify({ imagePullSecrets: [...current, { name: secret }] });
+}
+/**
+ * `docker login` on the runner, password on stdin: it never reaches a command line, and the
+ * main step masked it the moment it read it.
+ */
+async function dockerLogin(ctx) {
+    const { registryServer, registryUsername, registryPassword } = ctx.inputs;
+    if (!registryServer || !registryUsername)
+        return;
+    core_setSecret(registryPassword);
+    await ctx.host.run('docker', ['login', registryServer.address, '--username', registryUsername, '--password-stdin'], { input: registryPassword });
+    ctx.journal.recordLogin(registryServer.address);
+}
+/**
+ * A `docker-registry` secret for `registry-server` in `default`, added to the imagePullSecrets of
+ * its `default` service account, so the kubelet hands the credentials to containerd.
+ */
+async function createPullSecret(ctx) {
+    const { registryServer, registryUsername, registryPassword } = ctx.inputs;
+    if (!registryServer || !registryUsername)
+        return;
+    const manifest = pullSecretManifest(registryServer.address, registryUsername, registryPassword, SECRET_NAMESPACE);
+    await ctx.microk8s.kubectl(['apply', '-f', '-'], { input: manifest });
+    // The service account controller creates `default` shortly after the namespace exists.
+    let sa;
+    for (;;) {
+        const r = await ctx.microk8s.kubectl(['-n', SECRET_NAMESPACE, 'get', 'serviceaccount', SERVICE_ACCOUNT, '-o', 'json'], { allowFailure: true, quiet: true, timeoutMs: 30_000 });
+        if (r.code === 0 && r.stdout.trim() !== '') {
+            sa = r.stdout;
+            break;
+        }
+        if (Date.now() >= ctx.deadline) {
+            throw new NotReadyError(`The service account ${SERVICE_ACCOUNT} in ${SECRET_NAMESPACE}`, (r.stderr || r.stdout).trim());
+        }
+        await sleep(2_000);
+    }
+    const patch = imagePullSecretsPatch(sa, PULL_SECRET);
+    if (patch !== null) {
+        await ctx.microk8s.kubectl([
+            '-n',
+            SECRET_NAMESPACE,
+            'patch',
+            'serviceaccount',
+            SERVICE_ACCOUNT,
+            '--type',
+            'merge',
+            '-p',
+            patch,
+        ], { timeoutMs: secondsLeft(ctx.deadline) * 1000 });
+    }
+    info(`Kubernetes: secret ${PULL_SECRET} for ${registryServer.address} in ${SECRET_NAMESPACE}, used by its ${SERVICE_ACCOUNT} service account`);
+}
+
+;// CONCATENATED MODULE: ./src/registries/index.ts
+
+
+
+
+
+
+
+
+/** Files whose restore needs more than their bytes put back; the post step hands them to undo(). */
+const RESTORERS = {
+    [DAEMON_JSON]: restoreDaemonJson,
+    [CONTAINERD_TEMPLATE]: restoreContainerdTemplate,
+};
+async function dockerAvailable(host) {
+    const r = await host
+        .run('docker', ['version', '--format', '{{.Server.Version}}'], {
+        allowFailure: true,
+        quiet: true,
+    })
+        .catch(() => ({ code: 1 }));
+    return r.code === 0;
+}
+/**
+ * Wires the registries of the inputs into the node's containerd and the runner's Docker:
+ * plain-HTTP registries trusted, `registry-server`'s CA installed for both, `docker login` to it
+ * and a pull secret for the cluster. Runs once the node is ready.
+ */
+async function configureRegistries(ctx) {
+    const { insecureRegistries, registryServer, registryCa, registryUsername } = ctx.inputs;
+    if (insecureRegistries.length === 0 && !registryServer)
+        return;
+    await trustInContainerd(ctx, containerdTrusts(ctx.inputs));
+    const dockerNeeded = insecureRegistries.length > 0 || registryCa || registryUsername;
+    if (dockerNeeded && !(await dockerAvailable(ctx.host))) {
+        info('Docker: not on this runner (or not running), so only the cluster was configured');
+    }
+    else if (dockerNeeded) {
+        if (registryServer && registryCa) {
+            // Docker reads certs.d on every connection: no reload.
+            const ca = dockerCaPath(registryServer.address);
+            await ctx.files.write(ca, await promises_namespaceObject.readFile(registryCa), { mode: 0o644, privileged: true });
+            info(`Docker: wrote ${ca}`);
+        }
+        await trustInDocker(ctx.files, ctx.host, insecureRegistries);
+        await dockerLogin(ctx);
+    }
+    await createPullSecret(ctx);
+}
+
+;// CONCATENATED MODULE: ./src/kube-objects.ts
+
+/**
+ * Objects from kubectl's JSON output: one object, a List, or several objects one after the other
+ * (what `kubectl apply -o json` prints for more than one).
+ */
+function parseKubectlJson(text) {
+    const out = [];
+    const add = (v) => {
+        if (v === null || typeof v !== 'object')
+            return;
+        const o = v;
+        if (Array.isArray(o.items) && (o.kind === undefined || o.kind.endsWith('List')))
+            o.items.forEach(add);
+        else
+            out.push(v);
+    };
+    let depth = 0;
+    let start = -1;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+            if (ch === '\\')
+                i++;
+            else if (ch === '"')
+                inString = false;
+        }
+        else if (ch === '"')
+            inString = true;
+        else if (ch === '{') {
+            if (depth++ === 0)
+                start = i;
+        }
+        else if (ch === '}' && --depth === 0)
+            add(JSON.parse(text.slice(start, i + 1)));
+    }
+    return out;
+}
+const eventTime = (e) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
+/**
+ * The events about one object, oldest first. With its uid, only those about this very object:
+ * events outlive their pod, and a pod of the same name from an earlier run has other ones.
+ */
+function eventsAbout(events, kind, name, uid) {
+    return events
+        .filter((e) => e.involvedObject?.kind === kind &&
+        e.involvedObject.name === name &&
+        (uid === undefined || e.involvedObject.uid === undefined || e.involvedObject.uid === uid))
+        .sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
+}
+/** As `kubectl describe` shows an event: `Warning  Failed  Failed to pull image …`. */
+function formatEvent(e) {
+    const times = e.count && e.count > 1 ? ` (x${e.count})` : '';
+    return `${e.type ?? 'Normal'} ${e.reason ?? ''}${times}: ${e.message ?? ''}`.trim();
+}
+/** A container of the pod that waits because its image could not be pulled. */
+function podPullFailure(pod) {
+    const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const statuses = [
+        ...(pod.status?.initContainerStatuses ?? []),
+        ...(pod.status?.containerStatuses ?? []),
+    ];
+    for (const s of statuses) {
+        const reason = s.state?.waiting?.reason ?? '';
+        if (PULL_FAILURE_REASONS.includes(reason)) {
+            return {
+                container: s.name,
+                image: specs.find((c) => c.name === s.name)?.image ?? s.image ?? '',
+                reason,
+                message: s.state?.waiting?.message ?? '',
+            };
+        }
+    }
+    return undefined;
+}
+/** The kubelet's own words for a failed pull: the "Failed to pull image" event before the rest. */
+function pullFailureMessage(failure, events) {
+    const failedPull = [...events]
+        .reverse()
+        .find((e) => /Failed to pull image|not present with pull policy|Failed to apply default image tag|couldn't parse image/i.test(e.message ?? ''));
+    return failedPull?.message ?? failure?.message ?? failure?.reason ?? '';
+}
+/** Event reasons that mean the kubelet gave up on the image. */
+const FAILED_EVENT = {
+    ErrImageNeverPull: 'ErrImageNeverPull',
+    InspectFailed: 'InvalidImageName',
+};
+/**
+ * Whether the kubelet got a probe pod's image: the `Pulled` event ("Successfully pulled" or
+ * "already present on machine") or a container status with an imageID says yes, whether or not
+ * the entrypoint ran; a pull failure reason in the status or the events says no.
+ */
+function probeOutcome(pod, events) {
+    const pulled = events.find((e) => e.reason === 'Pulled');
+    if (pulled)
+        return { state: 'pulled', evidence: pulled.message ?? 'Pulled' };
+    const withId = pod.status?.containerStatuses?.find((s) => s.imageID);
+    if (withId)
+        return { state: 'pulled', evidence: `imageID ${withId.imageID}` };
+    const failure = podPullFailure(pod);
+    if (failure)
+        return {
+            state: 'failed',
+            reason: failure.reason,
+            message: pullFailureMessage(failure, events),
+        };
+    for (const e of events) {
+        const reason = FAILED_EVENT[e.reason ?? ''] ??
+            (e.reason === 'Failed' && /Failed to pull image/i.test(e.message ?? '')
+                ? 'ErrImagePull'
+                : undefined);
+        if (reason)
+            return { state: 'failed', reason, message: pullFailureMessage(undefined, events) };
+    }
+    return { state: 'waiting' };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/probe.ts
+
+
+/** The action's own namespace: probe pods never mix with the user's workloads. */
+const PROBE_NAMESPACE = 'setup-microk8s';
+const LABELS = {
+    'app.kubernetes.io/managed-by': 'setup-microk8s',
+    'app.kubernetes.io/component': 'image-probe',
+};
+function namespaceManifest(namespace) {
+    return {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'setup-microk8s' } },
+    };
+}
+/**
+ * A DNS-1123 name that says which image the pod probes and stays unique per reference:
+ * `probe-mynginx-local-3f2a9c1d`.
+ */
+function probePodName(ref) {
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(ref.normalized).digest('hex').slice(0, 8);
+    const last = ref.repository.split('/').pop() ?? 'image';
+    const slug = `${last}-${ref.tag ?? 'latest'}`
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40)
+        .replace(/-+$/, '');
+    return `probe-${slug}-${hash}`;
+}
+/**
+ * A pod that asks the kubelet for one image exactly as a user's pod would: the pull policy
+ * Kubernetes gives that reference (set here, so it shows in the pod), the pull secret when there
+ * is one. restartPolicy Never: whether the entrypoint runs does not matter, only the pull.
+ */
+function probePodManifest(ref, namespace, secret) {
+    return {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+            name: probePodName(ref),
+            namespace,
+            labels: LABELS,
+            annotations: { 'setup-microk8s/image': ref.raw },
+        },
+        spec: {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: 'probe', image: ref.raw, imagePullPolicy: defaultPullPolicy(ref) }],
+            ...(secret ? { imagePullSecrets: [{ name: secret }] } : {}),
+        },
+    };
+}
+/** Several objects for one `kubectl apply -f -`: JSON documents in a YAML stream. */
+function applyDocuments(objects) {
+    return objects.map((o) => JSON.stringify(o)).join('\n---\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/workloads.ts
+/** The kinds the action waits for after `kubectl apply`. */
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'];
+function workloadsIn(objects) {
+    return objects
+        .filter((o) => WORKLOAD_KINDS.includes(o.kind ?? ''))
+        .map((o) => ({
+        kind: o.kind,
+        name: o.metadata.name,
+        namespace: o.metadata.namespace ?? 'default',
+        object: o,
+    }));
+}
+const describeWorkload = (w) => `${w.kind.toLowerCase()}/${w.name} in ${w.namespace}`;
+const n = (v) => (typeof v === 'number' ? v : 0);
+/**
+ * Whether a workload has rolled out, read from its status the way `kubectl rollout status` reads
+ * it (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go); Jobs must complete.
+ */
+function rolloutState(w) {
+    const { metadata, spec = {}, status = {} } = w.object;
+    const observed = status.observedGeneration;
+    if (w.kind !== 'Job' &&
+        metadata.generation !== undefined &&
+        (observed ?? 0) < metadata.generation) {
+        return { done: false, message: 'waiting for the controller to observe the new spec' };
+    }
+    switch (w.kind) {
+        case 'Deployment': {
+            const conditions = status.conditions ?? [];
+            if (conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')) {
+                return {
+                    done: false,
+                    failed: 'exceeded its progress deadline',
+                    message: 'progress deadline exceeded',
+                };
+            }
+            const want = spec.replicas === undefined ? 1 : n(spec.replicas);
+            const updated = n(status.updatedReplicas);
+            const available = n(status.availableReplicas);
+            if (updated < want)
+                return { done: false, message: `${updated} of ${want} updated replicas` };
+            if (n(status.replicas) > updated)
+                return {
+                    done: false,
+                    message: `${n(status.replicas) - updated} old replicas pending termination`,
+                };
+            if (available < updated)
+                return { done: false, message: `${available} of ${updated} updated replicas available` };
+            return { done: true, message: `${available} of ${want} replicas available` };
+        }
+        case 'StatefulSet': {
+            const want = spec.replicas === undefined ? 1 : n(spec.replicas);
+            const ready = n(status.readyReplicas);
+            if (ready < want)
+                return { done: false, message: `${ready} of ${want} pods ready` };
+            if (status.updateRevision !== undefined && status.updateRevision !== status.currentRevision)
+                return { done: false, message: 'waiting for the update to finish' };
+            return { done: true, message: `${ready} of ${want} pods ready` };
+        }
+        case 'DaemonSet': {
+            const desired = n(status.desiredNumberScheduled);
+            const updated = n(status.updatedNumberScheduled);
+            const available = n(status.numberAvailable);
+            if (status.desiredNumberScheduled === undefined)
+                return { done: false, message: 'not scheduled yet' };
+            if (updated < desired)
+                return { done: false, message: `${updated} of ${desired} updated pods` };
+            if (available < desired)
+                return { done: false, message: `${available} of ${desired} pods available` };
+            return { done: true, message: `${available} of ${desired} pods available` };
+        }
+        case 'Job': {
+            const conditions = status.conditions ?? [];
+            const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+            if (failed)
+                return {
+                    done: false,
+                    failed: `failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim(),
+                    message: 'failed',
+                };
+            if (conditions.some((c) => c.type === 'Complete' && c.status === 'True'))
+                return { done: true, message: `${n(status.succeeded)} succeeded` };
+            return {
+                done: false,
+                message: `${n(status.active)} active, ${n(status.succeeded)} succeeded`,
+            };
+        }
+    }
+}
+/**
+ * The workload's pods: those its selector matches, or those it owns (a Deployment through its
+ * ReplicaSets, named `<deployment>-<hash>`).
+ */
+function podsOf(w, pods) {
+    const selector = w.object.spec?.selector
+        ?.matchLabels;
+    return pods.filter((p) => {
+        if ((p.metadata.namespace ?? 'default') !== w.namespace)
+            return false;
+        const owners = p.metadata.ownerReferences ?? [];
+        if (owners.some((o) => w.kind === 'Deployment'
+            ? o.kind === 'ReplicaSet' && o.name.startsWith(`${w.name}-`)
+            : o.kind === w.kind && o.name === w.name)) {
+            return true;
+        }
+        if (w.kind === 'Job' && p.metadata.labels?.['job-name'] === w.name)
+            return true;
+        return (selector !== undefined &&
+            Object.keys(selector).length > 0 &&
+            Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/verify.ts
+
+
+
+
+
+
+
+
+const PROBE_POLL_MS = 1_000;
+const count = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+const WORKLOAD_POLL_MS = 2_000;
+async function getObjects(ctx, args) {
+    const r = await ctx.microk8s.kubectl([...args, '-o', 'json'], { quiet: true, timeoutMs: 60_000 });
+    return parseKubectlJson(r.stdout);
+}
+const getPods = (ctx, namespace) => getObjects(ctx, ['-n', namespace, 'get', 'pods']);
+const getEvents = async (ctx, namespace) => (await getObjects(ctx, ['-n', namespace, 'get', 'events']));
+/** A reference for the diagnosis even when the kubelet found the name invalid. */
+function refOf(image) {
+    try {
+        return parseImageRef(image);
+    }
+    catch (e) {
+        if (!(e instanceof ImageRefError))
+            throw e;
+        return { raw: image, registry: 'docker.io', repository: image, normalized: image };
+    }
+}
+/** Records the first problem for the job summary and builds the step's message. */
+function pullError(ctx, headline, problems) {
+    const lines = problems.map((p) => `- ${p.image} (${p.what}, pod ${p.pod}): ${p.reason}: ${p.message || 'no event from the kubelet'}\n  ${p.diagnosis}`);
+    const message = `${headline}\n${lines.join('\n')}`;
+    const first = problems[0];
+    const failure = {
+        message,
+        pod: first.pod,
+        events: first.events,
+        diagnosis: first.diagnosis,
+    };
+    ctx.report.failure = failure;
+    return new Error(message);
+}
+/**
+ * Proves each delivered image reaches a pod: one probe pod per image in the action's namespace,
+ * with the pull policy Kubernetes gives its reference and the pull secret when there is one,
+ * until the kubelet reports the image pulled or present. Marks each pulled image verified; fails
+ * with the kubelet's event and a diagnosis for the first that is not. Probe pods are removed.
+ */
+async function verifyImages(ctx, delivered) {
+    if (!ctx.inputs.verify || delivered.length === 0)
+        return;
+    const ns = PROBE_NAMESPACE;
+    const deadline = Date.now() + ctx.inputs.verifyTimeoutSeconds * 1000;
+    const { registryServer, registryUsername, registryPassword } = ctx.inputs;
+    const secret = registryServer && registryUsername ? PULL_SECRET : undefined;
+    const setup = [namespaceManifest(ns)];
+    if (registryServer && secret) {
+        setup.push(JSON.parse(pullSecretManifest(registryServer.address, registryUsername, registryPassword, ns)));
+    }
+    // The pull secret travels on stdin; quiet, so nothing of it is echoed.
+    await ctx.microk8s.kubectl(['apply', '-f', '-'], { input: applyDocuments(setup), quiet: true });
+    const probes = delivered.map((report) => {
+        const ref = parseImageRef(report.image);
+        return { report, ref, name: probePodName(ref), outcome: { state: 'waiting' } };
+    });
+    const names = probes.map((p) => p.name);
+    // A pod of the same name left by an earlier run would answer for this one.
+    await ctx.microk8s.kubectl(['-n', ns, 'delete', 'pod', ...names, '--ignore-not-found'], {
+        quiet: true,
+    });
+    try {
+        await ctx.microk8s.kubectl(['apply', '-f', '-'], {
+            input: applyDocuments(probes.map((p) => probePodManifest(p.ref, ns, secret))),
+        });
+        let events = [];
+        for (;;) {
+            const pods = await getPods(ctx, ns);
+            events = await getEvents(ctx, ns);
+            for (const p of probes.filter((q) => q.outcome.state === 'waiting')) {
+                const pod = pods.find((x) => x.metadata.name === p.name);
+                if (!pod)
+                    continue;
+                p.uid = pod.metadata.uid;
+                p.outcome = probeOutcome(pod, eventsAbout(events, 'Pod', p.name, p.uid));
+                if (p.outcome.state === 'pulled') {
+                    p.report.verified = true;
+                    info(`Verified ${p.report.image} (${p.report.method}): ${p.outcome.evidence}`);
+                }
+                else if (p.outcome.state === 'failed') {
+                    info(`${p.report.image} (${p.report.method}): ${p.outcome.reason}: ${p.outcome.message}`);
+                }
+            }
+            if (probes.every((p) => p.outcome.state !== 'waiting') || Date.now() >= deadline)
+                break;
+            await sleep(PROBE_POLL_MS);
+        }
+        const problems = probes
+            .filter((p) => p.outcome.state !== 'pulled')
+            .map((p) => {
+            const podEvents = eventsAbout(events, 'Pod', p.name, p.uid);
+            const reason = p.outcome.state === 'failed' ? p.outcome.reason : TIMEOUT_REASON;
+            const message = p.outcome.state === 'failed' ? p.outcome.message : (podEvents.at(-1)?.message ?? '');
+            return {
+                image: p.report.image,
+                what: p.report.method === 'side-load' ? 'side-loaded' : 'pushed',
+                pod: `${ns}/${p.name}`,
+                reason,
+                message,
+                events: podEvents.map(formatEvent),
+                diagnosis: diagnosePullFailure(message, reason, p.ref, p.report.method),
+            };
+        });
+        if (problems.length > 0) {
+            const timedOut = problems.some((p) => p.reason === TIMEOUT_REASON);
+            throw pullError(ctx, `The kubelet could not pull ${problems.length} of ${count(probes.length, 'delivered image')}${timedOut ? ` (verify-timeout: ${ctx.inputs.verifyTimeoutSeconds} s)` : ''}:`, problems);
+        }
+    }
+    finally {
+        await ctx.microk8s.kubectl(['-n', ns, 'delete', 'pod', ...names, '--ignore-not-found', '--wait=false'], { quiet: true, allowFailure: true });
+    }
+}
+/** How the action delivered an image, if it did. */
+function methodOf(ctx, ref) {
+    const name = storedName(ref);
+    return ctx.report.images.find((i) => storedName(refOf(i.image)) === name)?.method;
+}
+/** The pull failures of the workloads' pods, diagnosed. */
+async function workloadPullProblems(ctx, pending, pods) {
+    const problems = [];
+    const eventsByNs = new Map();
+    for (const w of pending) {
+        for (const pod of podsOf(w, pods)) {
+            const f = podPullFailure(pod);
+            if (!f)
+                continue;
+            if (!eventsByNs.has(w.namespace))
+                eventsByNs.set(w.namespace, await getEvents(ctx, w.namespace));
+            const podEvents = eventsAbout(eventsByNs.get(w.namespace) ?? [], 'Pod', pod.metadata.name, pod.metadata.uid);
+            const ref = refOf(f.image);
+            const method = methodOf(ctx, ref);
+            const message = pullFailureMessage(f, podEvents);
+            problems.push({
+                image: f.image,
+                what: `${describeWorkload(w)}${method ? `, ${method === 'side-load' ? 'side-loaded' : 'pushed'} by this action` : ''}`,
+                pod: `${w.namespace}/${pod.metadata.name}`,
+                reason: f.reason,
+                message,
+                events: podEvents.map(formatEvent),
+                diagnosis: diagnosePullFailure(message, f.reason, ref, method),
+            });
+            break;
+        }
+    }
+    return problems;
+}
+/** The state of pods that keep a workload from rolling out, for the timeout message. */
+function podStates(pods) {
+    return pods
+        .map((p) => {
+        const waiting = [
+            ...(p.status?.initContainerStatuses ?? []),
+            ...(p.status?.containerStatuses ?? []),
+        ]
+            .map((s) => s.state?.waiting?.reason)
+            .filter(Boolean);
+        return `  pod ${p.metadata.name}: ${p.status?.phase ?? 'Unknown'}${waiting.length ? ` (${waiting.join(', ')})` : ''}`;
+    })
+        .join('\n');
+}
+/**
+ * `kubectl apply -f` of each manifests path, then waits within verify-timeout until every
+ * Deployment, StatefulSet, DaemonSet and Job in them has rolled out (a Job: completed). A
+ * workload whose pod cannot pull its image fails at once, with the same diagnosis as a probe.
+ */
+async function applyManifests(ctx) {
+    const paths = ctx.inputs.manifests;
+    if (paths.length === 0)
+        return;
+    for (const p of paths)
+        await ctx.microk8s.kubectl(['apply', '-f', p]);
+    const deadline = Date.now() + ctx.inputs.verifyTimeoutSeconds * 1000;
+    for (;;) {
+        const objects = (await Promise.all(paths.map((p) => getObjects(ctx, ['get', '-f', p])))).flat();
+        const states = workloadsIn(objects).map((w) => ({ w, rollout: rolloutState(w) }));
+        const failed = states.find((s) => s.rollout.failed);
+        if (failed)
+            throw new Error(`${describeWorkload(failed.w)} ${failed.rollout.failed}`);
+        const pending = states.filter((s) => !s.rollout.done);
+        if (pending.length === 0) {
+            for (const s of states)
+                info(`${describeWorkload(s.w)}: ${s.rollout.message}`);
+            return;
+        }
+        const namespaces = [...new Set(pending.map((s) => s.w.namespace))];
+        const pods = (await Promise.all(namespaces.map((ns) => getPods(ctx, ns)))).flat();
+        const problems = await workloadPullProblems(ctx, pending.map((s) => s.w), pods);
+        if (problems.length > 0) {
+            throw pullError(ctx, `The kubelet could not pull the images of ${count(problems.length, 'workload')}:`, problems);
+        }
+        if (Date.now() >= deadline) {
+            const lines = pending.map((s) => `- ${describeWorkload(s.w)}: ${s.rollout.message}\n${podStates(podsOf(s.w, pods))}`);
+            const message = `Not ready within verify-timeout (${ctx.inputs.verifyTimeoutSeconds} s):\n${lines.join('\n')}`;
+            ctx.report.failure = { message };
+            throw new Error(message);
+        }
+        await sleep(WORKLOAD_POLL_MS);
     }
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
 
 
 
@@ -32636,6 +36605,8 @@ async function runMain(inputs, journal = new Journal(), host = new Host()) {
         deadline: Date.now() + inputs.timeoutSeconds * 1000,
     };
     journal.markMainRan();
+    // Builds need nothing from the cluster: they run while MicroK8s installs.
+    const builds = startBuilds(ctx);
     try {
         const snap = new Snap(host);
         await phase(ctx, `Installing MicroK8s ${inputs.channel.snapChannel}`, async () => {
@@ -32643,6 +36614,7 @@ async function runMain(inputs, journal = new Journal(), host = new Host()) {
             if (installedNow)
                 journal.recordSnapInstalled();
             report.revision = s.revision;
+            ctx.kubeMinor = kubeMinorOf(s.version);
             info(`MicroK8s ${s.version} (rev ${s.revision}) tracking ${s.tracking}`);
         });
         await phase(ctx, 'Waiting for the node to be ready', () => microk8s.waitReady(ctx.deadline));
@@ -32660,16 +36632,42 @@ async function runMain(inputs, journal = new Journal(), host = new Host()) {
             setOutput('kubernetes-version', report.kubernetesVersion);
             info(`Kubernetes ${report.kubernetesVersion}; KUBECONFIG=${kubeconfig}`);
             if (await hasDocker(host))
-                await allowForwarding(host);
+                await allowForwarding(host, journal);
         });
+        if (inputs.registry) {
+            await phase(ctx, 'Enabling the built-in registry', async () => {
+                report.registry = await enableBuiltInRegistry(ctx);
+            });
+        }
         setOutput('registry', report.registry ?? '');
-        setOutput('images', JSON.stringify(report.images));
+        if (inputs.insecureRegistries.length > 0 || inputs.registryServer) {
+            await phase(ctx, 'Configuring registries', () => configureRegistries(ctx));
+        }
+        if (inputs.build.length > 0 || inputs.images.length > 0) {
+            const built = await phase(ctx, 'Building images', () => builds.join());
+            const delivered = await phase(ctx, 'Delivering images', () => deliverImages(ctx, built));
+            if (inputs.verify)
+                await phase(ctx, 'Verifying that pods pull the images', () => verifyImages(ctx, delivered));
+        }
+        if (inputs.manifests.length > 0) {
+            await phase(ctx, 'Applying manifests', () => applyManifests(ctx));
+        }
+        report.finished = true;
     }
     catch (e) {
+        builds.cancel();
         report.failure = { ...report.failure, message: e instanceof Error ? e.message : String(e) };
         throw e;
     }
     finally {
+        // Also after a failure: which images made it, and which did not, is what the user needs.
+        setOutput('images', JSON.stringify(report.images.map(({ image, method, ref, digest, verified }) => ({
+            image,
+            method,
+            ref,
+            digest,
+            verified,
+        }))));
         journal.saveReport(report);
     }
 }
