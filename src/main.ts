@@ -9,6 +9,7 @@ import { Snap, SnapMissingError, findSnap, kubeMinorOf } from './snap.js';
 import { Journal, Report } from './state.js';
 import { Context, phase } from './context.js';
 import { deliverImages, startBuilds } from './images.js';
+import { dockerRunning } from './registries/docker-daemon.js';
 import { configureRegistries, enableBuiltInRegistry } from './registries/index.js';
 import { applyManifests, verifyImages } from './verify.js';
 
@@ -22,19 +23,6 @@ export async function writeKubeconfig(ctx: Context, config: string): Promise<str
   }
   await ctx.files.write(file, config, { mode: 0o600, privileged: false });
   return file;
-}
-
-async function hasDocker(host: Host): Promise<boolean> {
-  return (
-    (
-      await host
-        .run('docker', ['version', '--format', '{{.Server.Version}}'], {
-          allowFailure: true,
-          quiet: true,
-        })
-        .catch(() => ({ code: 1 }))
-    ).code === 0
-  );
 }
 
 /** The phases of the main step, in order. */
@@ -89,7 +77,7 @@ export async function runMain(
       report.kubernetesVersion = await microk8s.kubernetesVersion();
       core.setOutput('kubernetes-version', report.kubernetesVersion);
       core.info(`Kubernetes ${report.kubernetesVersion}; KUBECONFIG=${kubeconfig}`);
-      if (await hasDocker(host)) await allowForwarding(host, journal);
+      if (await dockerRunning(host)) await allowForwarding(host, journal);
     });
 
     if (inputs.registry) {

@@ -207,3 +207,14 @@ export const restoreDaemonJson: Restorer = async (change, files, host) => {
     await files.restore(change);
   }
 };
+
+/** Whether the runner has a Docker daemon that answers (the client alone is not enough). */
+export async function dockerRunning(host: Host): Promise<boolean> {
+  const r = await host
+    .run('docker', ['version', '--format', '{{.Server.Version}}'], {
+      allowFailure: true,
+      quiet: true,
+    })
+    .catch(() => ({ code: 1 }));
+  return r.code === 0;
+}

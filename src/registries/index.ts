@@ -2,10 +2,15 @@ import * as core from '@actions/core';
 import * as fs from 'node:fs/promises';
 import { Restorer } from '../cleanup.js';
 import { Context } from '../context.js';
-import { Host } from '../host.js';
 import { CONTAINERD_TEMPLATE } from './containerd-template.js';
 import { restoreContainerdTemplate, trustInContainerd } from './containerd.js';
-import { DAEMON_JSON, dockerCaPath, restoreDaemonJson, trustInDocker } from './docker-daemon.js';
+import {
+  DAEMON_JSON,
+  dockerCaPath,
+  dockerRunning,
+  restoreDaemonJson,
+  trustInDocker,
+} from './docker-daemon.js';
 import { containerdTrusts } from './hosts-toml.js';
 import { createPullSecret, dockerLogin } from './private-registry.js';
 
@@ -16,16 +21,6 @@ export const RESTORERS: Record<string, Restorer> = {
   [DAEMON_JSON]: restoreDaemonJson,
   [CONTAINERD_TEMPLATE]: restoreContainerdTemplate,
 };
-
-async function dockerAvailable(host: Host): Promise<boolean> {
-  const r = await host
-    .run('docker', ['version', '--format', '{{.Server.Version}}'], {
-      allowFailure: true,
-      quiet: true,
-    })
-    .catch(() => ({ code: 1 }));
-  return r.code === 0;
-}
 
 /**
  * Wires the registries of the inputs into the node's containerd and the runner's Docker:
@@ -39,7 +34,7 @@ export async function configureRegistries(ctx: Context): Promise<void> {
   await trustInContainerd(ctx, containerdTrusts(ctx.inputs));
 
   const dockerNeeded = insecureRegistries.length > 0 || registryCa || registryUsername;
-  if (dockerNeeded && !(await dockerAvailable(ctx.host))) {
+  if (dockerNeeded && !(await dockerRunning(ctx.host))) {
     core.info('Docker: not on this runner (or not running), so only the cluster was configured');
   } else if (dockerNeeded) {
     if (registryServer && registryCa) {
