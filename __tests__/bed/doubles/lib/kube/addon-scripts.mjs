@@ -12,12 +12,10 @@ import {
   metallbPool,
   ingressManifest,
   metricsServerManifest,
-} from './addons.mjs';
+} from './addon-manifests.mjs';
 import { resourceForKind } from './resources.mjs';
-import { isPodReady } from './controllers.mjs';
 
 const REGEX_DISK_SIZE = /(^[2-9][0-9]{1,}|^[1-9][0-9]{2,})(Gi$)/;
-const REGEX_DISK_SIZE_TEXT = '(^[2-9][0-9]{1,}|^[1-9][0-9]{2,})(Gi$)';
 
 function kubeletArgs() {
   try {
@@ -66,6 +64,13 @@ function ipRoutable(ip) {
   } catch {
     return false;
   }
+}
+
+/** Applies an addon's objects; says `done` if that worked, else fails (1). */
+function deploy(ctx, objs, done) {
+  if (!ctx.kubectl.applyObjects(objs)) return 1;
+  ctx.io.out(done);
+  return 0;
 }
 
 function deleteObjects(ctx, objs) {
@@ -173,18 +178,20 @@ async function enableHostpath(ctx, args) {
     );
   io.out('');
   fs.mkdirSync(`${SNAP_COMMON}/default-storage`, { recursive: true });
-  if (!ctx.kubectl.applyObjects(storageManifest(rel, { reclaimPolicy, defaultClass }))) return 1;
-  io.out('Storage will be available soon.');
-  return 0;
+  return deploy(
+    ctx,
+    storageManifest(rel, { reclaimPolicy, defaultClass }),
+    'Storage will be available soon.',
+  );
 }
 
+/** `storage` from 1.24: a deprecated alias of hostpath-storage. */
 async function enableStorageAlias(ctx) {
   const spelled = minor(ctx.rel) >= 28 ? 'DEPRECATION' : 'DEPRECIATION';
   ctx.io.out(
     `${spelled} WARNING: 'storage' is deprecated and will soon be removed. Please use 'hostpath-storage' instead.`,
   );
   ctx.io.out('');
-  if (minor(ctx.rel) < 24) return enableHostpath(ctx, []);
   return ctx.xable('enable', ['hostpath-storage']);
 }
 
@@ -236,7 +243,7 @@ async function enableRegistryClick(ctx, args) {
   }
   if (!REGEX_DISK_SIZE.test(size)) {
     io.out(
-      `ERROR: The size of the registry should be higher or equal to 20Gi and match the regex: ${REGEX_DISK_SIZE_TEXT}`,
+      `ERROR: The size of the registry should be higher or equal to 20Gi and match the regex: ${REGEX_DISK_SIZE.source}`,
     );
     return 1;
   }
@@ -247,46 +254,42 @@ async function enableRegistryClick(ctx, args) {
   return 0;
 }
 
+/** The registry's enable script before 1.25 (bash): `registry[:size=NNGi]`. */
 async function enableRegistryBash(ctx, args) {
   const { io } = ctx;
+  const storage = minor(ctx.rel) >= 24 ? 'hostpath-storage' : 'storage';
   const arg = (args[0] ?? '').trim();
   if (!arg) {
     io.out('The registry will be created with the default size of 20Gi.');
     io.out(
       'You can use the "size" argument while enabling the registry, eg microk8s.enable registry:size=30Gi',
     );
-    await ctx.xable('enable', [minor(ctx.rel) >= 24 ? 'hostpath-storage' : 'storage']);
+    await ctx.xable('enable', [storage]);
     io.out('Applying registry manifest');
-    if (!ctx.kubectl.applyObjects(registryManifest('20Gi'))) return 1;
-    io.out('The registry is enabled');
-    return 0;
+    return deploy(ctx, registryManifest('20Gi'), 'The registry is enabled');
   }
-  if (!/([a-zA-Z]+=[a-zA-Z0-9]+(,|))/.test(arg)) {
+  const onlySize = () => {
     io.out('The only authorized argument is "size", eg  microk8s.enable registry:size=30Gi');
     io.out('The "size" value should match the regex: ([a-zA-Z]+=[a-zA-Z0-9]+(,|))');
     return 1;
-  }
+  };
+  if (!/([a-zA-Z]+=[a-zA-Z0-9]+(,|))/.test(arg)) return onlySize();
   let value;
   for (const kv of arg.split(',')) {
     const [key, v] = kv.split('=');
-    if (key !== 'size') {
-      io.out('The only authorized argument is "size", eg  microk8s.enable registry:size=30Gi');
-      io.out('The "size" value should match the regex: ([a-zA-Z]+=[a-zA-Z0-9]+(,|))');
-      return 1;
-    }
+    if (key !== 'size') return onlySize();
     if (!REGEX_DISK_SIZE.test(v ?? '')) {
       io.out(
-        `The size of the registry should be higher or equal to 20Gi and match the regex: ${REGEX_DISK_SIZE_TEXT}`,
+        `The size of the registry should be higher or equal to 20Gi and match the regex: ${REGEX_DISK_SIZE.source}`,
       );
       return 1;
     }
     value = v;
-    await ctx.xable('enable', [minor(ctx.rel) >= 24 ? 'hostpath-storage' : 'storage']);
+    await ctx.xable('enable', [storage]);
   }
   io.out('Enabling the private registry');
   io.out('Applying registry manifest');
-  if (!ctx.kubectl.applyObjects(registryManifest(value))) return 1;
-  io.out('The registry is enabled');
+  if (deploy(ctx, registryManifest(value), 'The registry is enabled')) return 1;
   io.out(`The size of the persistent volume is ${value}`);
   return 0;
 }
@@ -367,16 +370,12 @@ async function enableIngress(ctx, args) {
   }
   io.out('Enabling Ingress');
   if (value) io.out(`Setting ${value} as default ingress certificate`);
-  if (!ctx.kubectl.applyObjects(ingressManifest(ctx.rel))) return 1;
-  io.out('Ingress is enabled');
-  return 0;
+  return deploy(ctx, ingressManifest(ctx.rel), 'Ingress is enabled');
 }
 
 async function enableMetricsServer(ctx) {
   ctx.io.out('Enabling Metrics-Server');
-  if (!ctx.kubectl.applyObjects(metricsServerManifest())) return 1;
-  ctx.io.out('Metrics-Server is enabled');
-  return 0;
+  return deploy(ctx, metricsServerManifest(), 'Metrics-Server is enabled');
 }
 
 async function enableRbac(ctx) {
@@ -432,51 +431,41 @@ export async function enableAddon(ctx, name, args) {
   }
 }
 
-export async function disableAddon(ctx, name) {
-  const { io, rel } = ctx;
-  switch (name) {
-    case 'dns':
-      io.out('Disabling DNS');
-      io.out('Reconfiguring kubelet');
-      io.out('Removing DNS manifest');
-      deleteObjects(ctx, dnsManifest(rel, '/etc/resolv.conf'));
-      io.out('DNS is disabled');
-      return 0;
-    case 'hostpath-storage':
-    case 'storage':
-      io.out('Disabling hostpath storage.');
-      deleteObjects(ctx, storageManifest(rel));
-      io.out('Storage removed.');
-      return 0;
-    case 'registry':
-      io.out('Disabling the private registry');
-      deleteObjects(
-        ctx,
-        registryManifest('20Gi').filter((o) => o.kind !== 'PersistentVolumeClaim'),
-      );
-      io.out(
-        "The registry is disabled. Use 'microk8s disable hostpath-storage:destroy-storage' to free the storage space.",
-      );
-      return 0;
-    case 'metallb':
-      io.out('Disabling MetalLB');
-      deleteObjects(ctx, [...metallbCrds(), ...metallbManifest()]);
-      io.out('MetalLB is disabled');
-      return 0;
-    case 'ingress':
-      io.out('Disabling Ingress');
-      deleteObjects(ctx, ingressManifest(rel));
-      io.out('Ingress is disabled');
-      return 0;
-    case 'metrics-server':
-      io.out('Disabling Metrics-Server');
-      deleteObjects(ctx, metricsServerManifest());
-      io.out('Metrics-Server is disabled');
-      return 0;
-    default:
-      fs.rmSync(`${SNAP_DATA}/var/lock/bed-addon-${name}`, { force: true });
-      return 0;
-  }
-}
+// What each disable script says, the objects it removes, and what it says at the end.
+const DISABLE = {
+  dns: [
+    ['Disabling DNS', 'Reconfiguring kubelet', 'Removing DNS manifest'],
+    (rel) => dnsManifest(rel, '/etc/resolv.conf'),
+    'DNS is disabled',
+  ],
+  'hostpath-storage': [['Disabling hostpath storage.'], storageManifest, 'Storage removed.'],
+  storage: [['Disabling hostpath storage.'], storageManifest, 'Storage removed.'],
+  registry: [
+    ['Disabling the private registry'],
+    () => registryManifest('20Gi').filter((o) => o.kind !== 'PersistentVolumeClaim'),
+    "The registry is disabled. Use 'microk8s disable hostpath-storage:destroy-storage' to free the storage space.",
+  ],
+  metallb: [
+    ['Disabling MetalLB'],
+    () => [...metallbCrds(), ...metallbManifest()],
+    'MetalLB is disabled',
+  ],
+  ingress: [['Disabling Ingress'], ingressManifest, 'Ingress is disabled'],
+  'metrics-server': [
+    ['Disabling Metrics-Server'],
+    metricsServerManifest,
+    'Metrics-Server is disabled',
+  ],
+};
 
-export { isPodReady };
+export async function disableAddon(ctx, name) {
+  if (!Object.hasOwn(DISABLE, name)) {
+    fs.rmSync(`${SNAP_DATA}/var/lock/bed-addon-${name}`, { force: true });
+    return 0;
+  }
+  const [say, objects, done] = DISABLE[name];
+  for (const line of say) ctx.io.out(line);
+  deleteObjects(ctx, objects(ctx.rel));
+  ctx.io.out(done);
+  return 0;
+}

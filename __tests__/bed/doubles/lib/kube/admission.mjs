@@ -2,14 +2,11 @@
 // with the real messages), defaulting, and the admission plugins that matter for image pulls
 // (ServiceAccount copies the account's imagePullSecrets into new pods).
 import { defaultPullPolicy } from './imageref.mjs';
+import { matchLabelSelector } from './selectors.mjs';
+import { ApiError } from './errors.mjs';
+import { clone, stableJson } from './json.mjs';
 
-export class InvalidError extends Error {
-  constructor(kind, name, causes) {
-    super(`The ${kind} "${name}" is invalid: ${causes.join(', ')}`);
-    this.code = 422;
-    this.reason = 'Invalid';
-  }
-}
+const invalid = (message) => new ApiError(422, 'Invalid', message);
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -18,21 +15,6 @@ function goMap(m) {
   return `map[string]string{${Object.entries(m ?? {})
     .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
     .join(', ')}}`;
-}
-
-function selectorMatches(selector, labels) {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {}))
-    if (labels?.[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = labels && Object.prototype.hasOwnProperty.call(labels, e.key);
-    const val = labels?.[e.key];
-    if (e.operator === 'In' && !(has && e.values.includes(val))) return false;
-    if (e.operator === 'NotIn' && has && e.values.includes(val)) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
 }
 
 function podSpecErrors(spec, prefix) {
@@ -85,7 +67,7 @@ export function validate(r, obj) {
   if (['deployments', 'replicasets', 'statefulsets', 'daemonsets'].includes(r.plural)) {
     const spec = obj.spec ?? {};
     if (!spec.selector) errs.push('spec.selector: Required value');
-    else if (!selectorMatches(spec.selector, spec.template?.metadata?.labels)) {
+    else if (!matchLabelSelector(spec.selector, spec.template?.metadata?.labels)) {
       errs.push(
         `spec.template.metadata.labels: Invalid value: ${goMap(spec.template?.metadata?.labels)}: \`selector\` does not match template \`labels\``,
       );
@@ -110,7 +92,7 @@ export function validate(r, obj) {
     if (!obj.spec?.resources?.requests?.storage)
       errs.push('spec.resources[storage]: Required value');
   }
-  if (errs.length) throw new InvalidError(r.kind, name, errs);
+  if (errs.length) throw invalid(`The ${r.kind} "${name}" is invalid: ${errs.join(', ')}`);
 }
 
 /** SetDefaults_PodSpec and SetDefaults_Container, as applied to pods and pod templates. */
@@ -130,11 +112,33 @@ export function defaultPodSpec(spec) {
   return spec;
 }
 
-function defaultTemplate(obj) {
-  obj.spec.template ??= {};
-  obj.spec.template.metadata ??= {};
-  defaultPodSpec((obj.spec.template.spec ??= {}));
-}
+// SetDefaults_Deployment, _ReplicaSet, _StatefulSet, _DaemonSet and _Job, in their order.
+const WORKLOAD_DEFAULTS = {
+  deployments: {
+    replicas: 1,
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    revisionHistoryLimit: 10,
+    progressDeadlineSeconds: 600,
+  },
+  replicasets: { replicas: 1 },
+  statefulsets: {
+    replicas: 1,
+    podManagementPolicy: 'OrderedReady',
+    updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+    revisionHistoryLimit: 10,
+  },
+  daemonsets: {
+    updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+    revisionHistoryLimit: 10,
+  },
+  jobs: {
+    completions: 1,
+    parallelism: 1,
+    backoffLimit: 6,
+    completionMode: 'NonIndexed',
+    suspend: false,
+  },
+};
 
 function admitPod(store, obj) {
   const spec = obj.spec;
@@ -148,12 +152,11 @@ function admitPod(store, obj) {
   spec.serviceAccount = saName;
   const sa = store.getRaw('serviceaccounts', obj.metadata.namespace, saName);
   if (!sa) {
-    const e = new Error(
+    throw new ApiError(
+      403,
+      'Forbidden',
       `pods "${obj.metadata.name}" is forbidden: error looking up service account ${obj.metadata.namespace}/${saName}: serviceaccount "${saName}" not found`,
     );
-    e.code = 403;
-    e.reason = 'Forbidden';
-    throw e;
   }
   if (!spec.imagePullSecrets?.length && sa.imagePullSecrets?.length) {
     spec.imagePullSecrets = sa.imagePullSecrets.map((s) => ({ name: s.name }));
@@ -172,13 +175,6 @@ function admitPod(store, obj) {
   }
 }
 
-const stable = (v) =>
-  JSON.stringify(v, (_, x) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort())
-      : x,
-  );
-
 const podSpecSansImages = (spec) => ({
   ...spec,
   containers: (spec.containers ?? []).map(({ image: _i, ...c }) => c),
@@ -189,12 +185,9 @@ function allocateClusterIP(store, want) {
   const used = new Set(store.listRaw('services', null).map((s) => s.spec?.clusterIP));
   if (want) {
     if (used.has(want)) {
-      const e = new Error(
+      throw invalid(
         `Service "x" is invalid: spec.clusterIPs: Invalid value: []string{${JSON.stringify(want)}}: failed to allocate IP ${want}: provided IP is already allocated`,
       );
-      e.code = 422;
-      e.reason = 'Invalid';
-      throw e;
     }
     return want;
   }
@@ -214,12 +207,9 @@ function allocateNodePorts(store, obj, cur) {
   for (const p of obj.spec.ports ?? []) {
     if (p.nodePort) {
       if (used.has(p.nodePort)) {
-        const e = new Error(
+        throw invalid(
           `Service "${obj.metadata.name}" is invalid: spec.ports[0].nodePort: Invalid value: ${p.nodePort}: provided port is already allocated`,
         );
-        e.code = 422;
-        e.reason = 'Invalid';
-        throw e;
       }
       continue;
     }
@@ -246,16 +236,13 @@ export function admit(store, r, obj, cur) {
     case 'pods':
       if (cur) {
         // Pods are immutable apart from a few fields (images among them).
-        const next = defaultPodSpec(JSON.parse(JSON.stringify(obj.spec)));
+        const next = defaultPodSpec(clone(obj.spec));
         const a = podSpecSansImages(next);
         const b = podSpecSansImages(cur.spec);
-        if (Object.keys(a).some((k) => stable(a[k]) !== stable(b[k]))) {
-          const e = new Error(
+        if (Object.keys(a).some((k) => stableJson(a[k]) !== stableJson(b[k]))) {
+          throw invalid(
             `The Pod "${meta.name}" is invalid: spec: Forbidden: pod updates may not change fields other than \`spec.containers[*].image\`,\`spec.initContainers[*].image\`,\`spec.activeDeadlineSeconds\`,\`spec.tolerations\` (only additions to existing tolerations),\`spec.terminationGracePeriodSeconds\` (allow it to be set to 1 if it was previously negative)`,
           );
-          e.code = 422;
-          e.reason = 'Invalid';
-          throw e;
         }
         obj.spec = {
           ...cur.spec,
@@ -267,41 +254,14 @@ export function admit(store, r, obj, cur) {
       } else admitPod(store, obj);
       break;
     case 'deployments':
-      obj.spec.replicas ??= 1;
-      obj.spec.strategy ??= {
-        type: 'RollingUpdate',
-        rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
-      };
-      obj.spec.revisionHistoryLimit ??= 10;
-      obj.spec.progressDeadlineSeconds ??= 600;
-      defaultTemplate(obj);
-      break;
     case 'replicasets':
-      obj.spec.replicas ??= 1;
-      defaultTemplate(obj);
-      break;
     case 'statefulsets':
-      obj.spec.replicas ??= 1;
-      obj.spec.podManagementPolicy ??= 'OrderedReady';
-      obj.spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
-      obj.spec.revisionHistoryLimit ??= 10;
-      defaultTemplate(obj);
-      break;
     case 'daemonsets':
-      obj.spec.updateStrategy ??= {
-        type: 'RollingUpdate',
-        rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
-      };
-      obj.spec.revisionHistoryLimit ??= 10;
-      defaultTemplate(obj);
-      break;
     case 'jobs':
-      obj.spec.completions ??= 1;
-      obj.spec.parallelism ??= 1;
-      obj.spec.backoffLimit ??= 6;
-      obj.spec.completionMode ??= 'NonIndexed';
-      obj.spec.suspend ??= false;
-      defaultTemplate(obj);
+      for (const [k, v] of Object.entries(WORKLOAD_DEFAULTS[r.plural])) obj.spec[k] ??= clone(v);
+      obj.spec.template ??= {};
+      obj.spec.template.metadata ??= {};
+      defaultPodSpec((obj.spec.template.spec ??= {}));
       break;
     case 'services': {
       const spec = (obj.spec ??= {});

@@ -91,11 +91,6 @@ export class CriImageClient {
     return res.imageRef;
   }
 
-  async listImages() {
-    const res = await this.call('ListImages', {}, 10_000);
-    return res.images;
-  }
-
   close() {
     this.client.close();
   }

@@ -27,26 +27,18 @@ export function rfc1123z(ts) {
   return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
-function mapLines(out, level, title, m, skip = []) {
+/** `Title: k=v` lines of a string map, sorted; annotations as `k: v`, without last-applied. */
+function mapLines(out, level, title, m) {
+  const annotations = title === 'Annotations';
   const keys = Object.keys(m ?? {})
-    .filter((k) => !skip.includes(k))
+    .filter((k) => !annotations || k !== 'kubectl.kubernetes.io/last-applied-configuration')
     .sort();
   if (!keys.length) {
     out.push(`${L(level)}${title}:\t<none>`);
     return;
   }
-  keys.forEach((k, i) => out.push(`${L(level)}${i === 0 ? `${title}:` : ''}\t${k}=${m[k]}`));
-}
-
-function annotationLines(out, level, m) {
-  const keys = Object.keys(m ?? {})
-    .filter((k) => k !== 'kubectl.kubernetes.io/last-applied-configuration')
-    .sort();
-  if (!keys.length) {
-    out.push(`${L(level)}Annotations:\t<none>`);
-    return;
-  }
-  keys.forEach((k, i) => out.push(`${L(level)}${i === 0 ? 'Annotations:' : ''}\t${k}: ${m[k]}`));
+  const sep = annotations ? ': ' : '=';
+  keys.forEach((k, i) => out.push(`${L(level)}${i === 0 ? `${title}:` : ''}\t${k}${sep}${m[k]}`));
 }
 
 function stateLines(out, title, st) {
@@ -208,7 +200,7 @@ export function describePod(p, events, opts = {}) {
   out.push(`Node:\t${p.spec.nodeName ? `${p.spec.nodeName}/${st.hostIP ?? ''}` : '<none>'}`);
   if (st.startTime) out.push(`Start Time:\t${rfc1123z(st.startTime)}`);
   mapLines(out, 0, 'Labels', p.metadata.labels);
-  annotationLines(out, 0, p.metadata.annotations);
+  mapLines(out, 0, 'Annotations', p.metadata.annotations);
   out.push(`Status:\t${p.metadata.deletionTimestamp ? 'Terminating' : (st.phase ?? 'Pending')}`);
   if (st.reason) out.push(`Reason:\t${st.reason}`);
   if (st.message) out.push(`Message:\t${st.message}`);
@@ -280,7 +272,7 @@ export function describeGeneric(r, o, events, opts = {}) {
   if (o.metadata.namespace) out.push(`Namespace:\t${o.metadata.namespace}`);
   out.push(`CreationTimestamp:\t${rfc1123z(o.metadata.creationTimestamp)}`);
   mapLines(out, 0, 'Labels', o.metadata.labels);
-  annotationLines(out, 0, o.metadata.annotations);
+  mapLines(out, 0, 'Annotations', o.metadata.annotations);
   const st = o.status ?? {};
   switch (r.plural) {
     case 'deployments': {

@@ -25,11 +25,7 @@ export function recordCall(tool, argv) {
 }
 
 export function faults() {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(BED_DIR, 'faults.json'), 'utf8'));
-  } catch {
-    return {};
-  }
+  return readJson(path.join(BED_DIR, 'faults.json'), {});
 }
 
 const DEFAULT_RELEASE = {
@@ -45,14 +41,7 @@ const DEFAULT_RELEASE = {
 
 /** What the snap double installed: /snap/microk8s/current/bed-release.json. */
 export function release() {
-  try {
-    return {
-      ...DEFAULT_RELEASE,
-      ...JSON.parse(fs.readFileSync(`${SNAP}/bed-release.json`, 'utf8')),
-    };
-  } catch {
-    return { ...DEFAULT_RELEASE };
-  }
+  return { ...DEFAULT_RELEASE, ...readJson(`${SNAP}/bed-release.json`, {}) };
 }
 
 /** Kubernetes minor version of the installed release (latest/* follows the newest, 1.36). */
@@ -65,21 +54,23 @@ export function isInstalled() {
   return fs.existsSync(`${SNAP_DATA}/args`) || fs.existsSync(SNAP);
 }
 
-/** Writes a file atomically: readers see the old or the new content, never a torn one. */
-export function writeAtomic(file, content, mode = 0o644) {
+/** A complete temporary copy of the file's next content, beside it; returns its path. */
+function writeTemp(file, content, mode) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, content, { mode });
   fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
+  return tmp;
+}
+
+/** Writes a file atomically: readers see the old or the new content, never a torn one. */
+export function writeAtomic(file, content, mode = 0o644) {
+  fs.renameSync(writeTemp(file, content, mode), file);
 }
 
 /** Creates a file only if it does not exist yet (atomic across processes); false if it did. */
 export function createExclusive(file, content, mode = 0o644) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, content, { mode });
-  fs.chmodSync(tmp, mode);
+  const tmp = writeTemp(file, content, mode);
   try {
     fs.linkSync(tmp, file);
     return true;
@@ -108,6 +99,15 @@ export function pidAlive(pid) {
     return true;
   } catch (e) {
     return e.code === 'EPERM';
+  }
+}
+
+/** SIGTERM to a process that may be gone already. */
+export function terminate(pid) {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // Already gone.
   }
 }
 

@@ -5,10 +5,12 @@ export class UsageError extends Error {}
 
 /**
  * @param args argv after the command words
- * @param spec {name: {short?, type: 'string'|'bool'|'int'|'array', def?, noOpt?}}
+ * @param commandSpec the command's own flags (every command has GLOBAL_FLAGS too):
+ *        {name: {short?, type: 'string'|'bool'|'int'|'array', def?, noOpt?, split?}}
  * @param cmd the command path for "See 'kubectl <cmd> --help' for usage."
  */
-export function parseFlags(args, spec, cmd) {
+export function parseFlags(args, commandSpec, cmd) {
+  const spec = { ...GLOBAL_FLAGS, ...commandSpec };
   const flags = {};
   for (const [name, f] of Object.entries(spec)) {
     flags[name] = f.type === 'array' ? [...(f.def ?? [])] : f.def;
@@ -90,7 +92,7 @@ export function parseFlags(args, spec, cmd) {
 }
 
 /** Flags every kubectl command accepts. */
-export const GLOBAL_FLAGS = {
+const GLOBAL_FLAGS = {
   namespace: { short: 'n', type: 'string' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
@@ -118,6 +120,47 @@ export const GLOBAL_FLAGS = {
   profile: { type: 'string' },
   'profile-output': { type: 'string' },
 };
+
+// Flag sets several commands share.
+export const OUTPUT_FLAGS = {
+  output: { short: 'o', type: 'string', def: '' },
+  template: { type: 'string' },
+  'allow-missing-template-keys': { type: 'bool', def: true },
+  'show-managed-fields': { type: 'bool' },
+};
+export const DRY_RUN_FLAG = { 'dry-run': { type: 'string', def: 'none', noOpt: 'unchanged' } };
+export const FILE_FLAGS = {
+  filename: { short: 'f', type: 'array', split: false },
+  recursive: { short: 'R', type: 'bool' },
+};
+export const RESOURCE_FLAGS = {
+  ...FILE_FLAGS,
+  selector: { short: 'l', type: 'string' },
+  'field-selector': { type: 'string' },
+  'all-namespaces': { short: 'A', type: 'bool' },
+  kustomize: { short: 'k', type: 'string' },
+};
+
+// The flags before a command word whose value is the next argument.
+const VALUED = new Set(
+  `-n --namespace --kubeconfig --context --cluster --user -s --server --token --request-timeout
+  -v --v --as --certificate-authority --client-certificate --client-key -o --output -l --selector
+  -f --filename -p --patch --type -c --container --for --timeout --field-selector --sort-by
+  --image --docker-server --docker-username --docker-password --docker-email --from-literal
+  --from-file --replicas --tail --restart --image-pull-policy -L --label-columns --patch-file
+  --cascade --grace-period --field-manager --revision --since`.split(/\s+/),
+);
+
+/** Whether argv[i] is the value of a preceding flag that takes one (for finding the command). */
+export function isFlagValue(argv, i) {
+  return i > 0 && VALUED.has(argv[i - 1]);
+}
+
+/** The first command word of args (`kubectl create secret ...`) and the args without it. */
+export function subcommand(args) {
+  const sub = args.find((a, i) => !a.startsWith('-') && !isFlagValue(args, i));
+  return { sub, rest: args.filter((_, i) => i !== args.indexOf(sub)) };
+}
 
 /** Go duration strings as kubectl's --timeout takes them ("30s", "5m", "1h30m", "0"). */
 export function parseDuration(s, flagName = '--timeout') {

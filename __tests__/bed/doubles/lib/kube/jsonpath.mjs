@@ -1,8 +1,30 @@
 // kubectl's JSONPath templates (k8s.io/client-go/util/jsonpath), the commonly used subset:
 // fields, ['quoted'] and escaped-dot keys, [n], [a:b], [*], .., [?(@.x == "y")], {range}{end},
 // string literals, and text outside braces. Missing keys print nothing (kubectl allows them).
+import { isPlainObject } from './json.mjs';
 
 export class JsonPathError extends Error {}
+
+/** The index of the bracket that closes the one at s[i] (quoted text skipped), or -1. */
+function closing(s, i, opens, closes) {
+  let depth = 0;
+  let quote = null;
+  for (let j = i; j < s.length; j++) {
+    const ch = s[j];
+    if (quote) {
+      if (ch === '\\') j++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (opens.includes(ch)) depth++;
+    else if (closes.includes(ch)) {
+      depth--;
+      if (depth === 0) return j;
+    }
+  }
+  return -1;
+}
 
 function splitTemplate(tpl) {
   const parts = [];
@@ -12,24 +34,8 @@ function splitTemplate(tpl) {
     if (tpl[i] === '{') {
       if (text) parts.push({ type: 'text', text });
       text = '';
-      let depth = 0;
-      let j = i;
-      let quote = null;
-      for (; j < tpl.length; j++) {
-        const ch = tpl[j];
-        if (quote) {
-          if (ch === '\\') j++;
-          else if (ch === quote) quote = null;
-          continue;
-        }
-        if (ch === '"' || ch === "'") quote = ch;
-        else if (ch === '{') depth++;
-        else if (ch === '}') {
-          depth--;
-          if (depth === 0) break;
-        }
-      }
-      if (j >= tpl.length) throw new JsonPathError(`unclosed action`);
+      const j = closing(tpl, i, '{', '}');
+      if (j === -1) throw new JsonPathError(`unclosed action`);
       parts.push(parseAction(tpl.slice(i + 1, j).trim()));
       i = j + 1;
     } else {
@@ -78,26 +84,6 @@ function parseAction(s) {
   return { type: 'path', path: parsePath(s) };
 }
 
-function readBracket(s, i) {
-  let depth = 0;
-  let quote = null;
-  for (let j = i; j < s.length; j++) {
-    const ch = s[j];
-    if (quote) {
-      if (ch === '\\') j++;
-      else if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '[' || ch === '(') depth++;
-    else if (ch === ']' || ch === ')') {
-      depth--;
-      if (depth === 0) return j;
-    }
-  }
-  throw new JsonPathError(`unterminated array`);
-}
-
 function readName(s, i) {
   let name = '';
   while (i < s.length && s[i] !== '.' && s[i] !== '[') {
@@ -133,7 +119,8 @@ export function parsePath(s) {
       steps.push(name === '*' ? { type: 'all' } : { type: 'field', name });
       i = j;
     } else if (s[i] === '[') {
-      const j = readBracket(s, i);
+      const j = closing(s, i, '[(', '])');
+      if (j === -1) throw new JsonPathError(`unterminated array`);
       steps.push(parseBracket(s.slice(i + 1, j).trim()));
       i = j + 1;
     } else {
@@ -177,20 +164,17 @@ function parseFilter(e) {
   return { left: parseOperand(m[1].trim()), op: m[2], right: parseOperand(m[3].trim()) };
 }
 
-function isObj(v) {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function applyStep(values, step) {
   const out = [];
   for (const v of values) {
     switch (step.type) {
       case 'field':
-        if (isObj(v) && Object.prototype.hasOwnProperty.call(v, step.name)) out.push(v[step.name]);
+        if (isPlainObject(v) && Object.prototype.hasOwnProperty.call(v, step.name))
+          out.push(v[step.name]);
         break;
       case 'all':
         if (Array.isArray(v)) out.push(...v);
-        else if (isObj(v))
+        else if (isPlainObject(v))
           out.push(
             ...Object.keys(v)
               .sort()
@@ -221,7 +205,7 @@ function applyStep(values, step) {
         break;
       case 'recursive': {
         const walk = (x) => {
-          if (isObj(x)) {
+          if (isPlainObject(x)) {
             if (step.name === '*' || step.name === '') out.push(...Object.values(x));
             else if (Object.prototype.hasOwnProperty.call(x, step.name)) out.push(x[step.name]);
             for (const y of Object.values(x)) walk(y);
@@ -231,7 +215,7 @@ function applyStep(values, step) {
         break;
       }
       case 'filter': {
-        const items = Array.isArray(v) ? v : isObj(v) ? [v] : [];
+        const items = Array.isArray(v) ? v : isPlainObject(v) ? [v] : [];
         for (const it of items) if (filterMatches(step.expr, it)) out.push(it);
         break;
       }
@@ -285,7 +269,7 @@ export function goJson(v, indent) {
   const sort = (x) =>
     Array.isArray(x)
       ? x.map(sort)
-      : isObj(x)
+      : isPlainObject(x)
         ? Object.fromEntries(
             Object.keys(x)
               .sort()
@@ -299,7 +283,7 @@ export function goJson(v, indent) {
 }
 
 function printValue(v) {
-  if (Array.isArray(v) || isObj(v)) return goJson(v);
+  if (Array.isArray(v) || isPlainObject(v)) return goJson(v);
   if (v === null || v === undefined) return '';
   return String(v);
 }

@@ -11,6 +11,7 @@ import { dep } from './deps.mjs';
 import { CA_CRT, API_DIR, apiserverUp, release } from './env.mjs';
 import { authInfo, sha256, localAddresses } from './credentials.mjs';
 import { Kubectl, isLocalKubectl } from './kubectl.mjs';
+import { emptyKubeconfig } from './kubectl-info.mjs';
 import { Store } from './store.mjs';
 
 const YAML = dep('yaml');
@@ -36,15 +37,7 @@ function loadKubeconfig(argv) {
   if (explicit) files = [explicit];
   else if (process.env.KUBECONFIG) files = process.env.KUBECONFIG.split(':').filter(Boolean);
   else files = [path.join(process.env.HOME || os.homedir(), '.kube', 'config')];
-  const merged = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [],
-    contexts: [],
-    users: [],
-    preferences: {},
-    'current-context': '',
-  };
+  const merged = emptyKubeconfig();
   let source = null;
   for (const f of files) {
     let text;
@@ -184,17 +177,9 @@ function checkServer({ cluster, user, server }, argv) {
 
 export async function main(argv) {
   let kc;
-  try {
-    kc = loadKubeconfig(argv);
-  } catch (e) {
-    if (e instanceof Fail) {
-      process.stderr.write(`${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
   let target;
   try {
+    kc = loadKubeconfig(argv);
     target = resolveContext(kc.cfg, argv);
   } catch (e) {
     if (e instanceof Fail) {

@@ -102,28 +102,6 @@ export function podStatusReason(pod) {
   return reason;
 }
 
-function podRow(p, wide, now) {
-  const cs = p.status?.containerStatuses ?? [];
-  const total = p.spec?.containers?.length ?? 0;
-  const ready = cs.filter((c) => c.ready).length;
-  const restarts = cs.reduce((a, c) => a + (c.restartCount ?? 0), 0);
-  const row = [
-    `${ready}/${total}`,
-    podStatusReason(p),
-    String(restarts),
-    age(p.metadata.creationTimestamp, now),
-  ];
-  if (wide) {
-    row.push(
-      p.status?.podIP || '<none>',
-      p.spec?.nodeName || '<none>',
-      p.status?.nominatedNodeName || '<none>',
-      '<none>',
-    );
-  }
-  return row;
-}
-
 function servicePorts(s) {
   const ports = (s.spec?.ports ?? []).map((p) =>
     p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`,
@@ -202,184 +180,169 @@ function eventLastSeen(e, now) {
   return age(last, now);
 }
 
-/** [headers, wideHeaders, row(obj, wide, now)] per resource plural. */
+const ageOf = (o, now) => age(o.metadata.creationTimestamp, now);
+
+/** A workload's CONTAINERS, IMAGES and SELECTOR columns (-o wide). */
+const templateColumns = (o) => [
+  containersOf(o.spec?.template),
+  imagesOf(o.spec?.template),
+  selectorString(o.spec?.selector),
+];
+
+const CREATED_AT = [['NAME', 'CREATED AT'], [], (r) => [r.metadata.creationTimestamp]];
+const BINDING = [
+  ['NAME', 'ROLE', 'AGE'],
+  [],
+  (b, now) => [`${b.roleRef?.kind}/${b.roleRef?.name}`, ageOf(b, now)],
+];
+
+/** [headers, wide headers, row(obj, now), wide row(obj)] per resource plural, after NAME. */
 const TABLES = {
   pods: [
     ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
     ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'],
-    podRow,
+    (p, now) => {
+      const cs = p.status?.containerStatuses ?? [];
+      const ready = cs.filter((c) => c.ready).length;
+      const restarts = cs.reduce((a, c) => a + (c.restartCount ?? 0), 0);
+      return [
+        `${ready}/${p.spec?.containers?.length ?? 0}`,
+        podStatusReason(p),
+        String(restarts),
+        ageOf(p, now),
+      ];
+    },
+    (p) => [
+      p.status?.podIP || '<none>',
+      p.spec?.nodeName || '<none>',
+      p.status?.nominatedNodeName || '<none>',
+      '<none>',
+    ],
   ],
   services: [
     ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
     ['SELECTOR'],
-    (s, wide, now) => {
-      const row = [
-        s.spec?.type ?? 'ClusterIP',
-        s.spec?.clusterIP || '<none>',
-        externalIP(s),
-        servicePorts(s),
-        age(s.metadata.creationTimestamp, now),
-      ];
-      if (wide) row.push(labelsString(s.spec?.selector));
-      return row;
-    },
+    (s, now) => [
+      s.spec?.type ?? 'ClusterIP',
+      s.spec?.clusterIP || '<none>',
+      externalIP(s),
+      servicePorts(s),
+      ageOf(s, now),
+    ],
+    (s) => [labelsString(s.spec?.selector)],
   ],
   deployments: [
     ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
     ['CONTAINERS', 'IMAGES', 'SELECTOR'],
-    (d, wide, now) => {
-      const st = d.status ?? {};
-      const row = [
-        `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
-        String(st.updatedReplicas ?? 0),
-        String(st.availableReplicas ?? 0),
-        age(d.metadata.creationTimestamp, now),
-      ];
-      if (wide)
-        row.push(
-          containersOf(d.spec?.template),
-          imagesOf(d.spec?.template),
-          selectorString(d.spec?.selector),
-        );
-      return row;
-    },
+    (d, now) => [
+      `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
+      String(d.status?.updatedReplicas ?? 0),
+      String(d.status?.availableReplicas ?? 0),
+      ageOf(d, now),
+    ],
+    templateColumns,
   ],
   replicasets: [
     ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
     ['CONTAINERS', 'IMAGES', 'SELECTOR'],
-    (r, wide, now) => {
-      const row = [
-        String(r.spec?.replicas ?? 1),
-        String(r.status?.replicas ?? 0),
-        String(r.status?.readyReplicas ?? 0),
-        age(r.metadata.creationTimestamp, now),
-      ];
-      if (wide)
-        row.push(
-          containersOf(r.spec?.template),
-          imagesOf(r.spec?.template),
-          selectorString(r.spec?.selector),
-        );
-      return row;
-    },
+    (r, now) => [
+      String(r.spec?.replicas ?? 1),
+      String(r.status?.replicas ?? 0),
+      String(r.status?.readyReplicas ?? 0),
+      ageOf(r, now),
+    ],
+    templateColumns,
   ],
   statefulsets: [
     ['NAME', 'READY', 'AGE'],
     ['CONTAINERS', 'IMAGES'],
-    (s, wide, now) => {
-      const row = [
-        `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 1}`,
-        age(s.metadata.creationTimestamp, now),
-      ];
-      if (wide) row.push(containersOf(s.spec?.template), imagesOf(s.spec?.template));
-      return row;
-    },
+    (s, now) => [`${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 1}`, ageOf(s, now)],
+    (s) => templateColumns(s).slice(0, 2),
   ],
   daemonsets: [
     ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'],
     ['CONTAINERS', 'IMAGES', 'SELECTOR'],
-    (d, wide, now) => {
+    (d, now) => {
       const st = d.status ?? {};
-      const row = [
+      return [
         String(st.desiredNumberScheduled ?? 0),
         String(st.currentNumberScheduled ?? 0),
         String(st.numberReady ?? 0),
         String(st.updatedNumberScheduled ?? 0),
         String(st.numberAvailable ?? 0),
         labelsString(d.spec?.template?.spec?.nodeSelector),
-        age(d.metadata.creationTimestamp, now),
+        ageOf(d, now),
       ];
-      if (wide)
-        row.push(
-          containersOf(d.spec?.template),
-          imagesOf(d.spec?.template),
-          selectorString(d.spec?.selector),
-        );
-      return row;
     },
+    templateColumns,
   ],
   jobs: [
     ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE'],
     ['CONTAINERS', 'IMAGES', 'SELECTOR'],
-    (j, wide, now) => {
-      const row = [
-        jobStatus(j),
-        `${j.status?.succeeded ?? 0}/${j.spec?.completions ?? 1}`,
-        jobDuration(j, now),
-        age(j.metadata.creationTimestamp, now),
-      ];
-      if (wide)
-        row.push(
-          containersOf(j.spec?.template),
-          imagesOf(j.spec?.template),
-          selectorString(j.spec?.selector),
-        );
-      return row;
-    },
+    (j, now) => [
+      jobStatus(j),
+      `${j.status?.succeeded ?? 0}/${j.spec?.completions ?? 1}`,
+      jobDuration(j, now),
+      ageOf(j, now),
+    ],
+    templateColumns,
   ],
   cronjobs: [
     ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE'],
     ['CONTAINERS', 'IMAGES', 'SELECTOR'],
-    (c, _wide, now) => [
+    (c, now) => [
       c.spec?.schedule ?? '',
       c.spec?.timeZone ?? '<none>',
       String(c.spec?.suspend ?? false),
       String(c.status?.active?.length ?? 0),
       c.status?.lastScheduleTime ? age(c.status.lastScheduleTime, now) : '<none>',
-      age(c.metadata.creationTimestamp, now),
+      ageOf(c, now),
     ],
   ],
   nodes: [
     ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
     ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
-    (n, wide, now) => {
-      const row = [
-        nodeStatus(n),
-        nodeRoles(n),
-        age(n.metadata.creationTimestamp, now),
-        n.status?.nodeInfo?.kubeletVersion ?? '',
+    (n, now) => [
+      nodeStatus(n),
+      nodeRoles(n),
+      ageOf(n, now),
+      n.status?.nodeInfo?.kubeletVersion ?? '',
+    ],
+    (n) => {
+      const addr = (t) =>
+        (n.status?.addresses ?? []).find((a) => a.type === t)?.address ?? '<none>';
+      const info = n.status?.nodeInfo ?? {};
+      return [
+        addr('InternalIP'),
+        addr('ExternalIP'),
+        info.osImage ?? '<unknown>',
+        info.kernelVersion ?? '<unknown>',
+        info.containerRuntimeVersion ?? '<unknown>',
       ];
-      if (wide) {
-        const addr = (t) =>
-          (n.status?.addresses ?? []).find((a) => a.type === t)?.address ?? '<none>';
-        const info = n.status?.nodeInfo ?? {};
-        row.push(
-          addr('InternalIP'),
-          addr('ExternalIP'),
-          info.osImage ?? '<unknown>',
-          info.kernelVersion ?? '<unknown>',
-          info.containerRuntimeVersion ?? '<unknown>',
-        );
-      }
-      return row;
     },
   ],
   namespaces: [
     ['NAME', 'STATUS', 'AGE'],
     [],
-    (n, _w, now) => [n.status?.phase ?? 'Active', age(n.metadata.creationTimestamp, now)],
+    (n, now) => [n.status?.phase ?? 'Active', ageOf(n, now)],
   ],
   configmaps: [
     ['NAME', 'DATA', 'AGE'],
     [],
-    (c, _w, now) => [
+    (c, now) => [
       String(Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length),
-      age(c.metadata.creationTimestamp, now),
+      ageOf(c, now),
     ],
   ],
   secrets: [
     ['NAME', 'TYPE', 'DATA', 'AGE'],
     [],
-    (s, _w, now) => [
-      s.type ?? 'Opaque',
-      String(Object.keys(s.data ?? {}).length),
-      age(s.metadata.creationTimestamp, now),
-    ],
+    (s, now) => [s.type ?? 'Opaque', String(Object.keys(s.data ?? {}).length), ageOf(s, now)],
   ],
   serviceaccounts: [
     ['NAME', 'SECRETS', 'AGE'],
     [],
-    (s, _w, now) => [String(s.secrets?.length ?? 0), age(s.metadata.creationTimestamp, now)],
+    (s, now) => [String(s.secrets?.length ?? 0), ageOf(s, now)],
   ],
   persistentvolumeclaims: [
     [
@@ -393,20 +356,19 @@ const TABLES = {
       'AGE',
     ],
     ['VOLUMEMODE'],
-    (p, wide, now) => {
+    (p, now) => {
       const bound = p.status?.phase === 'Bound';
-      const row = [
+      return [
         p.metadata.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Pending'),
         p.spec?.volumeName ?? '',
         bound ? (p.status?.capacity?.storage ?? '') : '',
         bound ? accessModes(p.status?.accessModes) : '',
         p.spec?.storageClassName ?? '<unset>',
         p.spec?.volumeAttributesClassName ?? '<unset>',
-        age(p.metadata.creationTimestamp, now),
+        ageOf(p, now),
       ];
-      if (wide) row.push(p.spec?.volumeMode ?? 'Filesystem');
-      return row;
     },
+    (p) => [p.spec?.volumeMode ?? 'Filesystem'],
   ],
   persistentvolumes: [
     [
@@ -422,38 +384,34 @@ const TABLES = {
       'AGE',
     ],
     ['VOLUMEMODE'],
-    (p, wide, now) => {
-      const claim = p.spec?.claimRef ? `${p.spec.claimRef.namespace}/${p.spec.claimRef.name}` : '';
-      const row = [
-        p.spec?.capacity?.storage ?? '',
-        accessModes(p.spec?.accessModes),
-        p.spec?.persistentVolumeReclaimPolicy ?? 'Retain',
-        p.status?.phase ?? 'Available',
-        claim,
-        p.spec?.storageClassName ?? '',
-        p.spec?.volumeAttributesClassName ?? '<unset>',
-        p.status?.reason ?? '',
-        age(p.metadata.creationTimestamp, now),
-      ];
-      if (wide) row.push(p.spec?.volumeMode ?? 'Filesystem');
-      return row;
-    },
+    (p, now) => [
+      p.spec?.capacity?.storage ?? '',
+      accessModes(p.spec?.accessModes),
+      p.spec?.persistentVolumeReclaimPolicy ?? 'Retain',
+      p.status?.phase ?? 'Available',
+      p.spec?.claimRef ? `${p.spec.claimRef.namespace}/${p.spec.claimRef.name}` : '',
+      p.spec?.storageClassName ?? '',
+      p.spec?.volumeAttributesClassName ?? '<unset>',
+      p.status?.reason ?? '',
+      ageOf(p, now),
+    ],
+    (p) => [p.spec?.volumeMode ?? 'Filesystem'],
   ],
   storageclasses: [
     ['NAME', 'PROVISIONER', 'RECLAIMPOLICY', 'VOLUMEBINDINGMODE', 'ALLOWVOLUMEEXPANSION', 'AGE'],
     [],
-    (s, _w, now) => [
+    (s, now) => [
       s.provisioner ?? '',
       s.reclaimPolicy ?? 'Delete',
       s.volumeBindingMode ?? 'Immediate',
       String(s.allowVolumeExpansion ?? false),
-      age(s.metadata.creationTimestamp, now),
+      ageOf(s, now),
     ],
   ],
   events: [
     ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
     [],
-    (e, _w, now) => [
+    (e, now) => [
       eventLastSeen(e, now),
       e.type ?? '',
       e.reason ?? '',
@@ -464,49 +422,37 @@ const TABLES = {
   endpoints: [
     ['NAME', 'ENDPOINTS', 'AGE'],
     [],
-    (e, _w, now) => {
+    (e, now) => {
       const eps = (e.subsets ?? []).flatMap((s) =>
         (s.addresses ?? []).flatMap((a) => (s.ports ?? []).map((p) => `${a.ip}:${p.port}`)),
       );
-      return [joinOr(eps), age(e.metadata.creationTimestamp, now)];
+      return [joinOr(eps), ageOf(e, now)];
     },
   ],
   ingresses: [
     ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'],
     [],
-    (i, _w, now) => [
+    (i, now) => [
       i.spec?.ingressClassName ?? '<none>',
       (i.spec?.rules ?? []).map((r) => r.host ?? '*').join(',') || '*',
       (i.status?.loadBalancer?.ingress ?? []).map((x) => x.ip || x.hostname).join(','),
       i.spec?.tls?.length ? '80, 443' : '80',
-      age(i.metadata.creationTimestamp, now),
+      ageOf(i, now),
     ],
   ],
   ingressclasses: [
     ['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE'],
     [],
-    (i, _w, now) => [i.spec?.controller ?? '', '<none>', age(i.metadata.creationTimestamp, now)],
+    (i, now) => [i.spec?.controller ?? '', '<none>', ageOf(i, now)],
   ],
-  clusterroles: [['NAME', 'CREATED AT'], [], (r) => [r.metadata.creationTimestamp]],
-  roles: [['NAME', 'CREATED AT'], [], (r) => [r.metadata.creationTimestamp]],
-  clusterrolebindings: [
-    ['NAME', 'ROLE', 'AGE'],
-    [],
-    (b, _w, now) => [
-      `${b.roleRef?.kind}/${b.roleRef?.name}`,
-      age(b.metadata.creationTimestamp, now),
-    ],
-  ],
-  rolebindings: [
-    ['NAME', 'ROLE', 'AGE'],
-    [],
-    (b, _w, now) => [
-      `${b.roleRef?.kind}/${b.roleRef?.name}`,
-      age(b.metadata.creationTimestamp, now),
-    ],
-  ],
-  customresourcedefinitions: [['NAME', 'CREATED AT'], [], (r) => [r.metadata.creationTimestamp]],
+  clusterroles: CREATED_AT,
+  roles: CREATED_AT,
+  clusterrolebindings: BINDING,
+  rolebindings: BINDING,
+  customresourcedefinitions: CREATED_AT,
 };
+
+const OTHER = [['NAME', 'AGE'], [], (o, now) => [ageOf(o, now)]];
 
 function displayName(r, o) {
   const isDefault =
@@ -518,16 +464,11 @@ function displayName(r, o) {
 
 /** Header cells and row cells for a list of objects of one resource. */
 export function tableFor(r, objs, { wide = false, now = Date.now() } = {}) {
-  const [headers, wideHeaders, row] = TABLES[r.plural] ?? [
-    ['NAME', 'AGE'],
-    [],
-    (o, _w, n) => [age(o.metadata.creationTimestamp, n)],
-  ];
+  const [headers, wideHeaders, row, wideRow] = TABLES[r.plural] ?? OTHER;
+  const cells = (o) => [...row(o, now), ...(wide && wideRow ? wideRow(o) : [])];
   return {
     headers: wide ? [...headers, ...wideHeaders] : headers,
     // kubectl prints events without their (generated) names.
-    rows: objs.map((o) =>
-      r.plural === 'events' ? row(o, wide, now) : [displayName(r, o), ...row(o, wide, now)],
-    ),
+    rows: objs.map((o) => (r.plural === 'events' ? cells(o) : [displayName(r, o), ...cells(o)])),
   };
 }

@@ -70,6 +70,30 @@ const BUILTIN = [
   short,
 }));
 
+/** The kinds that own pods through a pod template. */
+export const WORKLOADS = [
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'daemonsets',
+  'jobs',
+  'cronjobs',
+];
+
+/** What `kubectl get all` lists (the "all" category). */
+export const ALL_CATEGORY = [
+  'pods',
+  'replicationcontrollers',
+  'services',
+  'daemonsets',
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'horizontalpodautoscalers',
+  'cronjobs',
+  'jobs',
+];
+
 /** Resources defined by stored CustomResourceDefinitions. */
 function crdResources(store) {
   const out = [];

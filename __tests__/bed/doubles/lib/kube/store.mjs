@@ -14,19 +14,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { API_DIR, writeAtomic, createExclusive, readJson } from './env.mjs';
-import { allResources, builtin, qualifiedPlural } from './resources.mjs';
+import { allResources, builtin, qualifiedPlural, WORKLOADS } from './resources.mjs';
 import { admit, validate } from './admission.mjs';
-
-export class ApiError extends Error {
-  constructor(code, reason, message) {
-    super(message);
-    this.code = code;
-    this.reason = reason;
-  }
-}
-
-export const notFound = (r, name) =>
-  new ApiError(404, 'NotFound', `${qualifiedPlural(r)} "${name}" not found`);
+import { ApiError, notFound } from './errors.mjs';
+import { clone, sameJson } from './json.mjs';
 
 export const nowRfc3339 = (t = Date.now()) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -41,16 +32,6 @@ function mkdirOpen(dir) {
   }
 }
 
-const stable = (v) =>
-  JSON.stringify(v, (_, x) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x).sort())
-      : x,
-  );
-export const sameJson = (a, b) => stable(a) === stable(b);
-
-const clone = (o) => (o === undefined ? undefined : JSON.parse(JSON.stringify(o)));
-
 function deepMerge(base, over) {
   if (!over || typeof over !== 'object' || Array.isArray(over)) return over ?? base;
   const out = { ...(base ?? {}) };
@@ -63,12 +44,7 @@ function deepMerge(base, over) {
 // Kinds whose objects carry metadata.generation (the API server bumps it on spec changes).
 const GENERATIONAL = new Set([
   'pods',
-  'deployments',
-  'replicasets',
-  'statefulsets',
-  'daemonsets',
-  'jobs',
-  'cronjobs',
+  ...WORKLOADS,
   'ingresses',
   'networkpolicies',
   'poddisruptionbudgets',
@@ -132,7 +108,7 @@ export class Store {
       if (s.metadata) o.metadata = deepMerge(o.metadata, s.metadata);
       if (s.status !== undefined) o.status = s.status;
     }
-    if (o.status === undefined) o.status = defaultStatus(plural, o);
+    if (o.status === undefined) o.status = clone(DEFAULT_STATUS[plural]) ?? null;
     if (o.status === null) delete o.status;
     return o;
   }
@@ -279,6 +255,12 @@ export class Store {
     }
   }
 
+  /** Where the kubelet writes a container's log and `kubectl logs` reads it. */
+  logFile(pod, container) {
+    const { namespace, name, uid } = pod.metadata;
+    return path.join(this.dir, 'logs', `${namespace}_${name}_${uid}`, `${container}.log`);
+  }
+
   eventsDir(ns) {
     return path.join(this.dir, 'events', ns);
   }
@@ -322,50 +304,24 @@ function nextResourceVersion() {
   return String(Date.now() * 100 + ((process.pid + rvSeq) % 100));
 }
 
-const SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
+// k8s.io/apimachinery/pkg/util/rand's alphabet: generated names and hashes have no vowels.
+const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
+
 export function randomSuffix(n = 5) {
   let s = '';
-  for (const b of crypto.randomBytes(n)) s += SUFFIX[b % SUFFIX.length];
+  for (const b of crypto.randomBytes(n)) s += ALPHANUMS[b % ALPHANUMS.length];
   return s;
 }
 
-function defaultStatus(plural, o) {
-  switch (plural) {
-    case 'pods':
-      return { phase: 'Pending', qosClass: 'BestEffort' };
-    case 'namespaces':
-      return { phase: 'Active' };
-    case 'persistentvolumeclaims':
-      return { phase: 'Pending' };
-    case 'services':
-      return { loadBalancer: {} };
-    case 'deployments':
-    case 'statefulsets':
-    case 'daemonsets':
-    case 'replicasets':
-    case 'jobs':
-    case 'cronjobs':
-      return {};
-    case 'configmaps':
-    case 'secrets':
-    case 'serviceaccounts':
-    case 'events':
-    case 'storageclasses':
-    case 'clusterroles':
-    case 'clusterrolebindings':
-    case 'roles':
-    case 'rolebindings':
-    case 'endpoints':
-    case 'ingressclasses':
-    case 'priorityclasses':
-    case 'leases':
-    case 'endpointslices':
-    case 'controllerrevisions':
-    case 'mutatingwebhookconfigurations':
-    case 'validatingwebhookconfigurations':
-    case 'csidrivers':
-      return null;
-    default:
-      return o.status === undefined ? null : o.status;
-  }
-}
+/** rand.SafeEncodeString. */
+export const safeEncode = (s) =>
+  [...s].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
+
+// The status an object has before any controller writes one; other kinds show none.
+const DEFAULT_STATUS = {
+  pods: { phase: 'Pending', qosClass: 'BestEffort' },
+  namespaces: { phase: 'Active' },
+  persistentvolumeclaims: { phase: 'Pending' },
+  services: { loadBalancer: {} },
+  ...Object.fromEntries(WORKLOADS.map((p) => [p, {}])),
+};
