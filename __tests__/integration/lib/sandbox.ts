@@ -38,18 +38,20 @@ mount -t overlay sandbox-root -o lowerdir=/,upperdir=/mnt/upper,workdir=/mnt/wor
 mount --rbind /dev /mnt/root/dev
 mount --rbind /sys /mnt/root/sys
 mount -t proc proc /mnt/root/proc
+# Real file systems where the daemons need them (overlay2 and overlayfs cannot stack on an
+# overlay), and nothing of the host's own Docker or MicroK8s state in sight.
+for d in /run /tmp /etc/docker /var/lib/docker /var/lib/containerd /var/snap /snap /root; do
+  mkdir -p "/mnt/root$d"
+  mount -t tmpfs tmpfs "/mnt/root$d"
+done
+# After the tmpfs mounts: a clone under /tmp must stay visible.
+mkdir -p "/mnt/root$REPO"
 mount --rbind "$REPO" "/mnt/root$REPO"
 cd /mnt/root
 mkdir -p .old-root
 pivot_root . .old-root
 umount -l /.old-root
 rmdir /.old-root
-# Real file systems where the daemons need them (overlay2 and overlayfs cannot stack on an
-# overlay), and nothing of the host's own Docker or MicroK8s state in sight.
-for d in /run /tmp /etc/docker /var/lib/docker /var/lib/containerd /var/snap /snap /root; do
-  mkdir -p "$d"
-  mount -t tmpfs tmpfs "$d"
-done
 mkdir -p /run/sbin /run/logs /run/calls /run/kubectl /snap/bin
 echo '10.141.241.176 registry.test' >> /etc/hosts
 ip link set lo up
