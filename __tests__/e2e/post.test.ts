@@ -17,20 +17,14 @@ afterEach(async () => {
   bed = undefined;
 });
 
-/** GitHub gives the post step the inputs the main step ran with. */
+/** Main, then post (which the bed gives main's inputs, as GitHub does). */
 async function runJob(
   b: Bed,
   inputs: Record<string, string>,
 ): Promise<{ main: StepResult; post: StepResult }> {
   const main = await b.runMain(inputs);
-  const post = await b.runPost(inputEnv(inputs));
+  const post = await b.runPost();
   return { main, post };
-}
-
-function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]),
-  );
 }
 
 /** The diagnostics folder the summary names. */
@@ -221,7 +215,7 @@ describe('the post step', () => {
     expect(await bed.readFile(`/etc/docker/certs.d/${secure.host}/ca.crt`)).not.toBeNull();
     expect(JSON.parse(await text(bed, DOCKER_CONFIG)).auths[secure.host]).toBeDefined();
 
-    const post = await bed.runPost(inputEnv(inputs));
+    const post = await bed.runPost();
     expect(post.exitCode, post.stdout).toBe(0);
     expect(troubles(post)).toEqual([]);
     expect((await bed.readFile('/etc/docker/daemon.json'))?.toString()).toBe(RUNNER_DAEMON_JSON);
